@@ -1,0 +1,3 @@
+from graphreg_cli.cli import main
+
+main()

@@ -1,0 +1,66 @@
+"""The ``graphreg`` command line: thin Typer commands over the library."""
+
+from __future__ import annotations
+
+import typer
+from rich.markup import escape
+from typer.core import TyperGroup
+
+from graphreg_cli import __version__
+from graphreg_cli.cli import simulate as simulate_cmd
+from graphreg_cli.console import console
+from graphreg_cli.errors import GraphregError
+
+
+class _Group(TyperGroup):
+    """Turns :class:`GraphregError` into one red line on stderr and exit code 1."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except GraphregError as err:
+            console.print(f"[bold red]graphreg: error:[/] {escape(str(err))}", soft_wrap=True)
+            raise typer.Exit(1) from None
+        except KeyboardInterrupt:
+            console.print("[yellow]graphreg: interrupted[/]")
+            raise typer.Exit(130) from None
+
+
+app = typer.Typer(
+    cls=_Group,
+    name="graphreg",
+    help=(
+        "Predict gene expression (CAGE) from epigenomic tracks (DNase-seq, ...) and 3D "
+        "chromatin contacts with graph neural networks (Epi-GraphReg).\n\n"
+        "Start with [bold]graphreg simulate[/], which writes a synthetic dataset you can open "
+        "in IGV."
+    ),
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"graphreg {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """Predict gene expression from epigenomic tracks and chromatin contacts."""
+
+
+app.command("simulate")(simulate_cmd.simulate)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

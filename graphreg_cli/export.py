@@ -1,0 +1,213 @@
+"""Write a simulated :class:`~graphreg_cli.simulate.Dataset` as a folder IGV opens directly."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from graphreg_cli import __version__
+from graphreg_cli.errors import GraphregError
+from graphreg_cli.io.atomic import atomic_text
+from graphreg_cli.io.bed import write_bed
+from graphreg_cli.io.bedpe import write_bedpe
+from graphreg_cli.io.bigwig import write_bigwig
+from graphreg_cli.io.chromsizes import write_chromsizes
+from graphreg_cli.io.fasta import write_n_genome
+from graphreg_cli.io.igv import IgvTrack, write_igv_session
+from graphreg_cli.simulate import Dataset
+
+FILES = {
+    "chrom_sizes": "chrom.sizes",
+    "genome": "genome.fa.gz",
+    "dnase": "dnase.bw",
+    "cage": "cage.bw",
+    "contacts": "contacts.bedpe",
+    "genes": "genes.bed",
+    "regulators": "regulators.bed",
+    "links": "links.bedpe",
+    "igv_session": "igv_session.xml",
+    "manifest": "dataset.json",
+}
+ENHANCER_RGB = "0,150,0"
+SILENCER_RGB = "200,0,0"
+
+
+def gene_name(chrom: str, b: int) -> str:
+    return f"{chrom}_gene{b}"
+
+
+def regulator_name(chrom: str, b: int, kind: str) -> str:
+    return f"{chrom}_{kind}{b}"
+
+
+def _bins_frame(chrom: str, bins: np.ndarray, bin_size: int) -> pd.DataFrame:
+    return pd.DataFrame({"chrom": chrom, "start": bins * bin_size, "end": (bins + 1) * bin_size})
+
+
+def genes_frame(data: Dataset) -> pd.DataFrame:
+    """Genes as BED6: one bin each, named ``chrN_gene<bin>``."""
+    size = data.params.bin_size
+    parts = []
+    for c in data.chromosomes:
+        frame = _bins_frame(c.name, c.gene_bins, size)
+        frame["name"] = [gene_name(c.name, b) for b in c.gene_bins]
+        parts.append(frame)
+    out = pd.concat(parts, ignore_index=True)
+    out["score"], out["strand"] = 0, "+"
+    return out
+
+
+def regulators_frame(data: Dataset) -> pd.DataFrame:
+    """Enhancers and silencers as BED9, by position (itemRgb: green enhancers, red silencers)."""
+    size = data.params.bin_size
+    rows = []
+    for c in data.chromosomes:
+        elements = [(b, "enhancer", ENHANCER_RGB) for b in c.enhancer_bins.tolist()]
+        elements += [(b, "silencer", SILENCER_RGB) for b in c.silencer_bins.tolist()]
+        for b, kind, rgb in sorted(elements):
+            start, end = b * size, (b + 1) * size
+            rows.append(
+                (c.name, start, end, regulator_name(c.name, b, kind), 0, ".", start, end, rgb)
+            )
+    columns = ["chrom", "start", "end", "name", "score", "strand", "extra1", "extra2", "extra3"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def contacts_frame(data: Dataset) -> pd.DataFrame:
+    """Every contact (true links and decoys alike, undistinguished) as BEDPE, score 1."""
+    size = data.params.bin_size
+    rows = []
+    for c in data.chromosomes:
+        for a, b in sorted(map(tuple, c.contacts.tolist())):
+            rows.append((c.name, a * size, (a + 1) * size, c.name, b * size, (b + 1) * size))
+    frame = pd.DataFrame(rows, columns=["chrom1", "start1", "end1", "chrom2", "start2", "end2"])
+    frame["name"], frame["score"] = ".", 1
+    return frame
+
+
+def links_frame(data: Dataset) -> pd.DataFrame:
+    """True regulator→gene links: regulator anchor first, score = sign (+1 / -1), kind."""
+    size = data.params.bin_size
+    rows = []
+    for c in data.chromosomes:
+        for reg, gene, sign in c.links.tolist():
+            kind = "enhancer" if sign > 0 else "silencer"
+            name = f"{regulator_name(c.name, reg, kind)}->{gene_name(c.name, gene)}"
+            rows.append(
+                (
+                    c.name,
+                    reg * size,
+                    (reg + 1) * size,
+                    c.name,
+                    gene * size,
+                    (gene + 1) * size,
+                    name,
+                    sign,
+                    ".",
+                    ".",
+                    kind,
+                )
+            )
+    columns = [
+        "chrom1",
+        "start1",
+        "end1",
+        "chrom2",
+        "start2",
+        "end2",
+        "name",
+        "score",
+        "strand1",
+        "strand2",
+        "extra1",
+    ]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def manifest(data: Dataset) -> dict:
+    """Everything needed to reproduce and to read the dataset: ``dataset.json``."""
+    split = data.split_of()
+    p = data.params
+    return {
+        "created_by": "graphreg simulate",
+        "graphreg_version": __version__,
+        "seed": p.seed,
+        "bin_size": p.bin_size,
+        "parameters": p.to_json(),
+        "chromosome_sizes": data.sizes,
+        "split": {
+            part: [c for c, s in split.items() if s == part] for part in ("train", "val", "test")
+        },
+        "files": {k: v for k, v in FILES.items() if k != "manifest"},
+        "counts": {
+            "genes": int(sum(len(c.gene_bins) for c in data.chromosomes)),
+            "enhancers": int(sum(len(c.enhancer_bins) for c in data.chromosomes)),
+            "silencers": int(sum(len(c.silencer_bins) for c in data.chromosomes)),
+            "links": int(sum(len(c.links) for c in data.chromosomes)),
+            "contacts": int(sum(len(c.contacts) for c in data.chromosomes)),
+            "decoy_contacts": int(sum(c.n_decoys for c in data.chromosomes)),
+        },
+    }
+
+
+def session_tracks(folder: Path) -> list[IgvTrack]:
+    """The dataset's tracks in display order with names and colours."""
+    return [
+        IgvTrack(folder / FILES["dnase"], "DNase-seq (input)", color="31,119,180"),
+        IgvTrack(folder / FILES["cage"], "CAGE-seq (target)", color="214,39,40"),
+        IgvTrack(folder / FILES["genes"], "Genes", color="0,0,0"),
+        IgvTrack(folder / FILES["regulators"], "Enhancers / silencers", color="0,150,0"),
+        IgvTrack(folder / FILES["contacts"], "Contacts (BEDPE)", color="120,60,160"),
+        IgvTrack(folder / FILES["links"], "True links (regulator->gene)", color="0,150,0"),
+    ]
+
+
+def write_dataset(data: Dataset, out: str | Path, step=None) -> list[Path]:
+    """Write every file of the dataset into ``out``; ``step(name)`` is called per file.
+
+    Each file is written atomically, so an interrupted run never leaves a partial file.
+    Returns the paths written, in order.
+    """
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise GraphregError(f"{out}: exists and is not a folder; choose another --out")
+    out.mkdir(parents=True, exist_ok=True)
+    p = data.params
+    sizes = data.sizes
+    written: list[Path] = []
+
+    def done(key: str) -> Path:
+        path = out / FILES[key]
+        written.append(path)
+        if step:
+            step(FILES[key])
+        return path
+
+    write_chromsizes(sizes, out / FILES["chrom_sizes"])
+    done("chrom_sizes")
+    write_n_genome(sizes, out / FILES["genome"])
+    done("genome")
+    for key in ("dnase", "cage"):
+        tracks = {c.name: getattr(c, key) for c in data.chromosomes}
+        write_bigwig(out / FILES[key], sizes, tracks, p.bin_size)
+        done(key)
+    write_bedpe(contacts_frame(data), out / FILES["contacts"])
+    done("contacts")
+    write_bed(genes_frame(data), out / FILES["genes"])
+    done("genes")
+    write_bed(regulators_frame(data), out / FILES["regulators"])
+    done("regulators")
+    write_bedpe(links_frame(data), out / FILES["links"])
+    done("links")
+    first = data.chromosomes[0].name
+    locus = f"{first}:1-{min(sizes[first], 400 * p.bin_size)}"
+    write_igv_session(out / FILES["igv_session"], out / FILES["genome"], session_tracks(out), locus)
+    done("igv_session")
+    with atomic_text(out / FILES["manifest"]) as handle:
+        json.dump(manifest(data), handle, indent=2)
+        handle.write("\n")
+    done("manifest")
+    return written

@@ -1,0 +1,31 @@
+"""Shared fixtures: tiny datasets generated on the fly, never read from the working directory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SEED_DATA = REPO.parent / "shared" / "seed-data"
+
+
+@pytest.fixture(scope="session")
+def tiny_dataset(tmp_path_factory) -> Path:
+    """A small simulated dataset folder (6 chromosomes x 200 bins, with silencers, decoys)."""
+    from graphreg_cli.export import write_dataset
+    from graphreg_cli.simulate import SimulationParams, simulate
+
+    out = tmp_path_factory.mktemp("tiny") / "data"
+    params = SimulationParams(
+        chromosomes=6,
+        bins=200,
+        genes=6,
+        regulators=8,
+        silencers=3,
+        split=(4, 1, 1),
+        decoy_contacts=4,
+        seed=7,
+    )
+    write_dataset(simulate(params), out)
+    return out

@@ -1,0 +1,185 @@
+"""File I/O: round trips, an independent bigWig reader, and one-line errors on bad input."""
+
+from __future__ import annotations
+
+import gzip
+
+import bbi
+import numpy as np
+import pandas as pd
+import pytest
+
+from graphreg_cli.errors import GraphregError, InputError
+from graphreg_cli.io.atomic import atomic_path
+from graphreg_cli.io.bed import read_bed, write_bed
+from graphreg_cli.io.bedpe import read_bedpe, write_bedpe
+from graphreg_cli.io.bigwig import read_bigwig, write_bigwig
+from graphreg_cli.io.chromsizes import read_chromsizes, write_chromsizes
+
+SIZES = {"chr1": 12_345, "chr2": 10_000, "chrX": 7_000}
+
+
+def test_chromsizes_round_trip(tmp_path):
+    write_chromsizes(SIZES, tmp_path / "g.sizes")
+    assert read_chromsizes(tmp_path / "g.sizes") == SIZES
+    assert list(read_chromsizes(tmp_path / "g.sizes")) == ["chr1", "chr2", "chrX"]
+
+
+@pytest.mark.parametrize(
+    "text, problem",
+    [
+        ("chr1\t100\nchr1\t200\n", "line 2: chr1 is listed twice"),
+        ("chr1\tabc\n", "line 1: length 'abc' of chr1 is not a positive integer"),
+        ("chr1 100\n", "line 1: expecting 'chrom<TAB>length'"),
+        ("", "no chromosomes listed"),
+    ],
+)
+def test_chromsizes_errors(tmp_path, text, problem):
+    path = tmp_path / "bad.sizes"
+    path.write_text(text)
+    with pytest.raises(InputError, match=problem) as info:
+        read_chromsizes(path)
+    assert str(path) in str(info.value)
+
+
+def test_bigwig_round_trip_checked_by_ucsc_reader(tmp_path):
+    rng = np.random.default_rng(0)
+    tracks = {c: rng.random(-(-n // 1000)).astype(np.float32) for c, n in SIZES.items()}
+    path = tmp_path / "t.bw"
+    write_bigwig(path, SIZES, tracks, 1000)
+    back = read_bigwig(path, 1000)
+    for chrom, values in tracks.items():
+        np.testing.assert_allclose(back[chrom], values, rtol=1e-6)
+    # pybbi wraps UCSC's own reader: the header and every base agree.
+    assert bbi.chromsizes(str(path)) == SIZES
+    last = bbi.fetch(str(path), "chr1", 12_000, 12_345, bins=345)
+    np.testing.assert_allclose(last, tracks["chr1"][12], rtol=1e-6)
+    first = bbi.fetch(str(path), "chrX", 0, 2000, bins=2)
+    np.testing.assert_allclose(first, tracks["chrX"][:2], rtol=1e-6)
+
+
+def test_bigwig_read_sum_mean_and_gaps(tmp_path):
+    import pyBigWig
+
+    path = tmp_path / "gaps.bw"
+    handle = pyBigWig.open(str(path), "w")
+    handle.addHeader([("chr1", 1000)])
+    handle.addEntries(["chr1"], [100], ends=[150], values=[2.0])  # the rest has no data
+    handle.close()
+    assert read_bigwig(path, 100, stat="sum")["chr1"][1] == pytest.approx(100.0)
+    mean = read_bigwig(path, 100)["chr1"]
+    assert mean[1] == pytest.approx(1.0) and mean[0] == 0 and mean.dtype == np.float32
+    assert len(mean) == 10
+
+
+@pytest.mark.parametrize(
+    "tracks, problem",
+    [
+        ({"chr7": np.zeros(13)}, "chr7 is not found in chromosome sizes file"),
+        ({"chr1": np.array([0, np.nan] + [0] * 11, dtype=float)}, "bin 1 .* is nan"),
+        ({"chr1": np.array([np.inf] * 13)}, "bin 0 .* is inf"),
+        ({"chr1": np.zeros(20)}, "chr1 has 20 values but 13 bins"),
+    ],
+)
+def test_bigwig_write_validates_before_writing(tmp_path, tracks, problem):
+    path = tmp_path / "out.bw"
+    path.write_bytes(b"precious")
+    with pytest.raises(GraphregError, match=problem):
+        write_bigwig(path, SIZES, tracks, 1000)
+    assert path.read_bytes() == b"precious"  # an existing file is never damaged
+    assert [p.name for p in tmp_path.iterdir()] == ["out.bw"]  # and no temp file is left
+
+
+def test_bigwig_read_errors(tmp_path):
+    with pytest.raises(InputError, match="file not found"):
+        read_bigwig(tmp_path / "missing.bw", 100)
+    text = tmp_path / "fake.bw"
+    text.write_text("chr1\t0\t10\t1\n")
+    with pytest.raises(InputError, match="is not a bigWig file"):
+        read_bigwig(text, 100)
+    good = tmp_path / "good.bw"
+    write_bigwig(good, {"chr1": 1000}, {"chr1": np.ones(10)}, 100)
+    with pytest.raises(InputError, match=r"chr2 is not found in this bigWig \(it has chr1\)"):
+        read_bigwig(good, 100, chroms=["chr2"])
+
+
+def test_bed_reads_bed3_to_bed6_plus(tmp_path):
+    path = tmp_path / "a.bed"
+    path.write_text(
+        "track name=test\n#comment\n"
+        "chr1\t10\t20\tg1\t0\t+\t10\t20\t255,0,0\n"
+        "chr2\t0\t5\tg2\t1\t-\t0\t5\t0,0,0\n"
+    )
+    frame = read_bed(path, SIZES)
+    assert list(frame["name"]) == ["g1", "g2"]
+    assert list(frame["line"]) == [3, 4]
+    assert list(frame["extra3"]) == ["255,0,0", "0,0,0"]
+    write_bed(frame, tmp_path / "b.bed")
+    again = read_bed(tmp_path / "b.bed")
+    pd.testing.assert_frame_equal(
+        again.drop(columns="line"), frame.drop(columns="line"), check_dtype=False
+    )
+    bed3 = tmp_path / "c.bed"
+    bed3.write_text("chr1\t0\t100\n")
+    assert list(read_bed(bed3).columns) == ["chrom", "start", "end", "line"]
+
+
+@pytest.mark.parametrize(
+    "text, problem",
+    [
+        ("chr1\t10\t20\nchr7\t0\t10\n", "line 2: chr7 is not found in chromosome sizes file"),
+        ("chr2\t0\t10001\n", "line 1: End coordinate 10001 bigger than chr2 size of 10000"),
+        ("chr1\t10\n", "line 1: expecting at least 3 tab-separated columns, found 2"),
+        ("chr1\t20\t10\n", "line 1: start 20 is after end 10"),
+        ("chr1\t1.5\t10\n", "line 1: start '1.5' is not an integer"),
+        ("chr1\t-1\t10\n", "line 1: negative start -1"),
+        ("chr1\t0\t10\tx\nchr1\t0\t10\n", "line 2: has 3 columns but earlier lines have 4"),
+    ],
+)
+def test_bed_errors_name_file_and_line(tmp_path, text, problem):
+    path = tmp_path / "bad.bed"
+    path.write_text(text)
+    with pytest.raises(InputError, match=problem) as info:
+        read_bed(path, SIZES)
+    assert str(info.value).startswith(str(path))
+    assert "\n" not in str(info.value)
+
+
+def test_bedpe_round_trip_gzip_header_and_extras(tmp_path):
+    path = tmp_path / "loops.bedpe.gz"
+    with gzip.open(path, "wt") as handle:
+        handle.write("#chr1\tx1\tx2\tchr2\ty1\ty2\tname\tscore\ts1\ts2\tfdr\n")
+        handle.write("chr2\t500\t600\tchr1\t0\t100\tloop1\t3.5\t.\t.\t0.01\n")
+        handle.write("chr1\t0\t100\tchr1\t900\t1000\tloop2\t1\t+\t-\t0.2\n")
+    frame = read_bedpe(path)  # unsorted input is fine
+    assert list(frame["start1"]) == [500, 0] and frame["start1"].dtype == np.int64
+    assert list(frame["extra1"]) == ["0.01", "0.2"]
+    assert list(frame["line"]) == [2, 3]
+    write_bedpe(frame, tmp_path / "out.bedpe")
+    again = read_bedpe(tmp_path / "out.bedpe")
+    pd.testing.assert_frame_equal(again.drop(columns="line"), frame.drop(columns="line"))
+
+
+def test_bedpe_six_columns_get_defaults_on_write(tmp_path):
+    path = tmp_path / "six.bedpe"
+    path.write_text("chr1\t0\t10\tchr1\t50\t60\n")
+    write_bedpe(read_bedpe(path), tmp_path / "ten.bedpe")
+    assert (tmp_path / "ten.bedpe").read_text() == "chr1\t0\t10\tchr1\t50\t60\t.\t0\t.\t.\n"
+
+
+def test_truncated_gzip_is_a_clear_error(tmp_path):
+    path = tmp_path / "cut.bedpe.gz"
+    data = gzip.compress(b"chr1\t0\t10\tchr1\t50\t60\n" * 1000)
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(InputError, match="truncated"):
+        read_bedpe(path)
+
+
+def test_atomic_path_leaves_nothing_on_failure(tmp_path):
+    target = tmp_path / "x.txt"
+    target.write_text("old")
+    with pytest.raises(RuntimeError), atomic_path(target) as tmp:
+        tmp.write_text("half")
+        raise RuntimeError("boom")
+    assert target.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["x.txt"]
