@@ -7,7 +7,10 @@ from rich.markup import escape
 from typer.core import TyperGroup
 
 from graphreg_cli import __version__
+from graphreg_cli.cli import evaluate as evaluate_cmd
+from graphreg_cli.cli import predict as predict_cmd
 from graphreg_cli.cli import simulate as simulate_cmd
+from graphreg_cli.cli import train as train_cmd
 from graphreg_cli.console import console
 from graphreg_cli.errors import GraphregError
 
@@ -32,8 +35,9 @@ app = typer.Typer(
     help=(
         "Predict gene expression (CAGE) from epigenomic tracks (DNase-seq, ...) and 3D "
         "chromatin contacts with graph neural networks (Epi-GraphReg).\n\n"
-        "Start with [bold]graphreg simulate[/], which writes a synthetic dataset you can open "
-        "in IGV."
+        "Typical use: [bold]graphreg simulate[/] (a synthetic dataset IGV opens), "
+        "[bold]graphreg train --model gat[/], [bold]graphreg evaluate[/], "
+        "[bold]graphreg predict > cage.bw[/]."
     ),
     no_args_is_help=True,
     rich_markup_mode="rich",
@@ -59,6 +63,9 @@ def _root(
 
 
 app.command("simulate")(simulate_cmd.simulate)
+app.command("train")(train_cmd.train)
+app.command("evaluate")(evaluate_cmd.evaluate)
+app.command("predict")(predict_cmd.predict)
 
 
 def main() -> None:

@@ -1,0 +1,58 @@
+"""``graphreg evaluate``: the study's metrics for a trained run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from graphreg_cli.console import console
+from graphreg_cli.runs import DEFAULT_RUN, METRICS
+
+LABELS = {
+    "mse": "MSE, all bins (study's Test MSE)",
+    "roi_mse": "ROI MSE (study's: ROI error / all bins)",
+    "roi_mse_mean": "ROI MSE (mean over ROI bins)",
+    "poisson_nll": "Poisson NLL",
+    "pearson_log1p": "Pearson r, log1p CAGE at genes",
+    "spearman_log1p": "Spearman r, log1p CAGE at genes",
+}
+
+
+def evaluate(
+    model: Path = typer.Option(
+        DEFAULT_RUN, "--model", "-m", file_okay=False, help="Run folder written by graphreg train."
+    ),
+    split: str = typer.Option("test", help="Chromosomes to score: test, val, train or all."),
+    plots: Path = typer.Option(
+        None,
+        file_okay=False,
+        help="Folder for PNGs: truth vs prediction per chromosome, and at gene bins.",
+    ),
+    device: str = typer.Option("auto", help="auto, cpu or cuda."),
+) -> None:
+    """Score a trained model: study's MSE and ROI MSE, Poisson NLL, Pearson/Spearman r.
+
+    Prints a table and writes MODEL/metrics.json. ROI = gene bins at offsets -3..+1.
+    """
+    from graphreg_cli.evaluate import evaluate_run
+
+    if split not in ("test", "val", "train", "all"):
+        raise typer.BadParameter("choose test, val, train or all", param_hint="--split")
+    metrics = evaluate_run(
+        model, split, plots, device, log=lambda m: console.print(f"[yellow]note:[/] {m}")
+    )
+    table = Table(
+        title=f"{metrics['model']} on {split} chromosomes "
+        f"({metrics['chromosomes']}, {metrics['gene_bins']} gene bins)",
+        title_justify="left",
+    )
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for key, label in LABELS.items():
+        table.add_row(label, f"{metrics[key]:.4f}")
+    console.print(table)
+    console.print(f"written: {model / METRICS}")
+    for path in metrics.get("plots", []):
+        console.print(f"plot: {path}")

@@ -1,0 +1,75 @@
+"""``graphreg predict``: predicted CAGE as a bigWig, to a file or to stdout."""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+import typer
+
+from graphreg_cli.console import console
+from graphreg_cli.errors import GraphregError
+from graphreg_cli.runs import DEFAULT_RUN
+
+
+def predict(
+    files: list[Path] = typer.Argument(
+        None,
+        help="TRACK.bw [TRACK.bw ...] CONTACTS.bedpe (default: the run's own inputs).",
+        exists=True,
+        dir_okay=False,
+        show_default=False,
+    ),
+    model: Path = typer.Option(
+        DEFAULT_RUN, "--model", "-m", file_okay=False, help="Run folder written by graphreg train."
+    ),
+    output: Path = typer.Option(
+        None,
+        "--output",
+        "-o",
+        dir_okay=False,
+        help="bigWig to write [default: stdout when redirected].",
+    ),
+    genes: Path = typer.Option(
+        None,
+        "--genes",
+        "-g",
+        exists=True,
+        dir_okay=False,
+        help="Genes BED for new inputs [default: the run's].",
+    ),
+    device: str = typer.Option("auto", help="auto, cpu or cuda."),
+) -> None:
+    """Predict CAGE on every chromosome and write it as a bigWig.
+
+    [bold]graphreg predict > cage.bw[/] writes to stdout; -o FILE also writes MODEL/
+    igv_session.xml showing prediction beside truth when a genome FASTA is beside the inputs.
+    """
+    from graphreg_cli.io.bigwig import copy_to_stdout
+    from graphreg_cli.predict import predict_run, write_prediction, write_session
+
+    if output is None and sys.stdout.isatty():
+        raise GraphregError(
+            "refusing to write a binary bigWig to the terminal; use -o cage.bw or redirect: "
+            "graphreg predict > cage.bw"
+        )
+    tracks = contacts = None
+    if files:
+        if len(files) < 2:
+            raise typer.BadParameter("give TRACK.bw ... CONTACTS.bedpe", param_hint="FILES")
+        *tracks, contacts = files
+    log = lambda m: console.print(f"[yellow]note:[/] {m}")  # noqa: E731
+    sizes, preds, bin_size = predict_run(model, tracks, contacts, genes, device, log=log)
+    if output is not None:
+        write_prediction(output, sizes, preds, bin_size)
+        console.print(f"wrote {output} ({len(preds)} chromosomes, {bin_size} bp bins)")
+        session = write_session(model, output, log=log)
+        if session:
+            console.print(f"IGV session: {session}")
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "prediction.bw"
+        write_prediction(path, sizes, preds, bin_size)
+        copy_to_stdout(path)
+    console.print(f"wrote bigWig to stdout ({len(preds)} chromosomes, {bin_size} bp bins)")

@@ -1,0 +1,186 @@
+"""``graphreg train``: fit a model on tracks + contacts, select it on validation chromosomes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from graphreg_cli.console import console, progress_bar
+from graphreg_cli.data import Inputs
+from graphreg_cli.errors import GraphregError
+from graphreg_cli.features import EDGE_MODES
+from graphreg_cli.models import MODEL_NAMES, ModelConfig
+from graphreg_cli.runs import DEFAULT_RUN
+from graphreg_cli.train import LOSSES, TrainOptions
+from graphreg_cli.train import train as run_training
+
+DEFAULT_DATA = Path("graphreg_data")
+M, T = ModelConfig(), TrainOptions()
+
+
+def _chroms(text: str | None) -> list[str] | None:
+    return None if text is None else [c for c in text.split(",") if c]
+
+
+def resolve_inputs(
+    files: list[Path] | None, target: Path | None, genes: Path | None, bin_size: int | None
+) -> Inputs:
+    """TRACK... CONTACTS (last), filling target/genes/bin size from a simulate folder's
+    ``dataset.json`` beside the contacts; no files at all means ``./graphreg_data``."""
+    if not files:
+        if not (DEFAULT_DATA / "dataset.json").exists():
+            raise typer.BadParameter(
+                "give TRACK.bw [TRACK.bw ...] CONTACTS.bedpe (or run graphreg simulate first)",
+                param_hint="FILES",
+            )
+        manifest = json.loads((DEFAULT_DATA / "dataset.json").read_text())["files"]
+        files = [DEFAULT_DATA / manifest["dnase"], DEFAULT_DATA / manifest["contacts"]]
+    if len(files) < 2:
+        raise typer.BadParameter(
+            "need at least one track and the contacts: TRACK.bw CONTACTS.bedpe", param_hint="FILES"
+        )
+    *tracks, contacts = files
+    for track in tracks:
+        if track.suffix.lower() not in (".bw", ".bigwig"):
+            raise typer.BadParameter(
+                f"{track}: tracks must be bigWig (.bw) files, and the contacts BEDPE comes last",
+                param_hint="FILES",
+            )
+    folder_manifest = contacts.parent / "dataset.json"
+    if folder_manifest.exists():
+        manifest = json.loads(folder_manifest.read_text())
+        target = target or contacts.parent / manifest["files"]["cage"]
+        genes = genes or contacts.parent / manifest["files"]["genes"]
+        bin_size = bin_size or int(manifest["bin_size"])
+    return Inputs(tracks, contacts, target, genes, bin_size or 5000)
+
+
+def train(
+    files: list[Path] = typer.Argument(
+        None,
+        help="TRACK.bw [TRACK.bw ...] CONTACTS.bedpe: input tracks then contacts "
+        "(default: the graphreg_data/ folder of graphreg simulate).",
+        exists=True,
+        dir_okay=False,
+        show_default=False,
+    ),
+    model: str = typer.Option(
+        "gat",
+        "--model",
+        "-m",
+        help=f"Model: {', '.join(MODEL_NAMES)} (gat = Epi-GraphReg, cnn = Epi-CNN).",
+    ),
+    target: Path = typer.Option(
+        None,
+        "--target",
+        "-t",
+        exists=True,
+        dir_okay=False,
+        help="CAGE bigWig to predict (found automatically in a graphreg simulate folder).",
+    ),
+    genes: Path = typer.Option(
+        None,
+        "--genes",
+        "-g",
+        exists=True,
+        dir_okay=False,
+        help="Genes BED (TSS = start on +, end on -); marks gene bins.",
+    ),
+    out: Path = typer.Option(
+        DEFAULT_RUN, "--out", "-o", file_okay=False, help="Run folder for weights, config and log."
+    ),
+    bin_size: int = typer.Option(
+        None, help="Graph bin size in bp [default: from dataset.json, else 5000]."
+    ),
+    val_chroms: str = typer.Option(None, help="Comma-separated validation chromosomes."),
+    test_chroms: str = typer.Option(None, help="Comma-separated test chromosomes."),
+    epochs: int = typer.Option(T.epochs, help="Maximum epochs."),
+    lr: float = typer.Option(T.lr, help="Adam learning rate."),
+    batch_size: int = typer.Option(T.batch_size, help="Chromosomes per step (0 = all)."),
+    patience: int = typer.Option(
+        T.patience, help="Stop after this many epochs without a better validation loss."
+    ),
+    loss: str = typer.Option(T.loss, help=f"Loss: {' or '.join(LOSSES)}."),
+    channels: int = typer.Option(M.channels, help="Hidden channels."),
+    cnn_layers: int = typer.Option(M.cnn_layers, help="Conv blocks in the CNN trunk."),
+    graph_layers: int = typer.Option(M.graph_layers, help="Graph layers (gat, gcn)."),
+    heads: int = typer.Option(M.heads, help="Attention heads (gat)."),
+    dropout: float = typer.Option(M.dropout, help="Dropout rate."),
+    gene_input: bool = typer.Option(
+        T.gene_input, help="Give the model the gene bins as an input channel (needs --genes)."
+    ),
+    edges: str = typer.Option(
+        T.edges,
+        help=f"Contact edges: {' or '.join(EDGE_MODES)} (to-genes: only edges into gene bins).",
+    ),
+    seed: int = typer.Option(T.seed, help="Random seed (same seed: same metrics on CPU)."),
+    device: str = typer.Option(T.device, help="auto, cpu or cuda (auto picks a GPU when present)."),
+    resume: bool = typer.Option(False, help="Continue an interrupted run in --out."),
+) -> None:
+    """Train Epi-GraphReg (or a baseline) to predict CAGE from tracks and contacts.
+
+    Keeps the model with the best validation loss (early stopping) in OUT/model.pt, with
+    OUT/config.json (absolute input paths, normalisation, split) and OUT/train_log.tsv.
+    Ctrl-C saves a checkpoint; run again with --resume to continue.
+    """
+    if model not in MODEL_NAMES:
+        raise typer.BadParameter(f"choose from {', '.join(MODEL_NAMES)}", param_hint="--model")
+    if edges not in EDGE_MODES:
+        raise typer.BadParameter(f"choose {' or '.join(EDGE_MODES)}", param_hint="--edges")
+    inputs = resolve_inputs(files, target, genes, bin_size)
+    if inputs.target is None:
+        raise GraphregError("no target: give the CAGE bigWig with --target CAGE.bw")
+    config = ModelConfig(
+        name=model,
+        channels=channels,
+        cnn_layers=cnn_layers,
+        graph_layers=graph_layers,
+        heads=heads,
+        dropout=dropout,
+    )
+    options = TrainOptions(
+        epochs=epochs,
+        lr=lr,
+        batch_size=batch_size,
+        patience=patience,
+        loss=loss,
+        seed=seed,
+        device=device,
+        gene_input=gene_input,
+        edges=edges,
+    )
+    console.print(
+        f"training [bold]{model}[/] on {len(inputs.tracks)} track(s), "
+        f"contacts {inputs.contacts}, target {inputs.target}"
+    )
+    with progress_bar() as progress:
+        task = progress.add_task("training", total=epochs)
+
+        def on_epoch(epoch, total, train_loss, val_mse, best):
+            progress.update(
+                task,
+                completed=epoch,
+                description=(
+                    f"epoch {epoch}: loss {train_loss:.4f}  val MSE {val_mse:.4f}  best {best:.4f}"
+                ),
+            )
+
+        result = run_training(
+            inputs,
+            out,
+            config,
+            options,
+            val=_chroms(val_chroms),
+            test=_chroms(test_chroms),
+            resume=resume,
+            log=lambda m: console.print(f"[yellow]note:[/] {m}"),
+            on_epoch=on_epoch,
+        )
+    r = result["result"]
+    console.print(
+        f"best validation loss {r['best_val_loss']:.4f} at epoch {r['best_epoch']} "
+        f"of {r['epochs_run']} ({r['seconds']:.1f} s on {r['device']}); run saved "
+        f"in [bold]{out}/[/]. Next: graphreg evaluate --model {out}"
+    )

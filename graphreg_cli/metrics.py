@@ -1,0 +1,78 @@
+"""The study's metrics and GraphReg's, computed per split.
+
+- ``mse``: the study's "Test MSE": mean over chromosomes of the per-chromosome MSE over all bins.
+- ``roi_mse``: the study's "Test MSE over ROI": ROI = gene bin offsets -3..+1; the squared
+  error summed over ROI bins divided by *all* bins of the chromosome, then averaged over
+  chromosomes (a share of the full MSE, as the study's code computed it).
+- ``roi_mse_mean``: plain mean squared error over ROI bins.
+- ``poisson_nll``: mean ``pred - y log pred`` over all bins.
+- ``pearson_log1p`` / ``spearman_log1p``: correlation of log1p(CAGE) at gene bins (GraphReg's
+  headline), pooled over the split's chromosomes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+ROI_OFFSETS = range(-3, 2)
+
+
+def roi_mask(gene_mask: np.ndarray) -> np.ndarray:
+    """Bins at offsets -3..+1 of any gene bin. ``gene_mask: (n_bins,) bool``."""
+    n = len(gene_mask)
+    roi = np.zeros(n, bool)
+    genes = np.flatnonzero(gene_mask)
+    for offset in ROI_OFFSETS:
+        at = genes + offset
+        roi[at[(at >= 0) & (at < n)]] = True
+    return roi
+
+
+def _rank(values: np.ndarray) -> np.ndarray:
+    order = np.argsort(values, kind="stable")
+    ranks = np.empty(len(values))
+    ranks[order] = np.arange(len(values))
+    sorted_values = values[order]  # average ranks of ties
+    _, start, counts = np.unique(sorted_values, return_index=True, return_counts=True)
+    for s, c in zip(start, counts):
+        if c > 1:
+            ranks[order[s : s + c]] = s + (c - 1) / 2
+    return ranks
+
+
+def _pearson(a: np.ndarray, b: np.ndarray) -> float:
+    if len(a) < 2 or a.std() == 0 or b.std() == 0:
+        return float("nan")
+    return float(np.corrcoef(a, b)[0, 1])
+
+
+def compute_metrics(chromosomes: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> dict:
+    """Metrics over ``[(pred (n,), true (n,), gene_mask (n,) bool), ...]``, one per chromosome."""
+    if not chromosomes:
+        return {}
+    mse, roi_share, roi_err, roi_n, nll = [], [], 0.0, 0, []
+    gene_pred, gene_true = [], []
+    for pred, true, genes in chromosomes:
+        pred, true = pred.astype(np.float64), true.astype(np.float64)
+        err = (pred - true) ** 2
+        mse.append(err.mean())
+        roi = roi_mask(genes)
+        roi_share.append(err[roi].sum() / len(err))
+        roi_err += err[roi].sum()
+        roi_n += int(roi.sum())
+        p = np.clip(pred, 1e-8, None)
+        nll.append(float((p - true * np.log(p)).mean()))
+        gene_pred.append(pred[genes])
+        gene_true.append(true[genes])
+    gp, gt = np.log1p(np.concatenate(gene_pred)), np.log1p(np.concatenate(gene_true))
+    has_genes = roi_n > 0
+    return {
+        "chromosomes": len(chromosomes),
+        "mse": float(np.mean(mse)),
+        "roi_mse": float(np.mean(roi_share)) if has_genes else float("nan"),
+        "roi_mse_mean": roi_err / roi_n if has_genes else float("nan"),
+        "poisson_nll": float(np.mean(nll)),
+        "pearson_log1p": _pearson(gp, gt),
+        "spearman_log1p": _pearson(_rank(gp), _rank(gt)),
+        "gene_bins": int(len(gp)),
+    }

@@ -1,0 +1,54 @@
+"""Epi-GraphReg: the Epi-CNN trunk + graph-attention layers over the contact graph."""
+
+from __future__ import annotations
+
+import torch.nn.functional as F
+from torch import nn
+from torch_geometric.nn import GATConv
+
+from graphreg_cli.models.blocks import along_chromosomes, conv_blocks, conv_stack, positive
+
+
+class GraphModel(nn.Module):
+    """CNN trunk → ``graph_layers`` x [norm, graph conv, ReLU] → CNN decoder → one value/bin.
+
+    Subclasses provide ``make_conv(config)`` and ``uses_weights``.
+    ``forward(x: (N, F), edge_index: (2, E), edge_weight: (E,), batch: (N,)) -> (N,)``.
+    """
+
+    uses_graph = True
+    uses_weights = False
+
+    def __init__(self, config):
+        super().__init__()
+        c = config
+        self.trunk = conv_stack(c.in_features, c.channels, c.cnn_layers, c.kernel_size, c.dropout)
+        self.norms = nn.ModuleList(nn.InstanceNorm1d(c.channels) for _ in range(c.graph_layers))
+        self.convs = nn.ModuleList(self.make_conv(c) for _ in range(c.graph_layers))
+        decoder = conv_blocks(c.channels, c.decoder_layers, c.kernel_size, c.dropout)
+        decoder.append(nn.Conv1d(c.channels, 1, c.kernel_size, padding=(c.kernel_size - 1) // 2))
+        self.decoder = decoder
+        self.dropout = c.dropout
+
+    def make_conv(self, config) -> nn.Module:
+        raise NotImplementedError
+
+    def forward(self, x, edge_index, edge_weight=None, batch=None):
+        h = along_chromosomes(self.trunk, x, batch)
+        for norm, conv in zip(self.norms, self.convs):
+            h = along_chromosomes(norm, h, batch)
+            h = conv(h, edge_index, edge_weight) if self.uses_weights else conv(h, edge_index)
+            h = F.dropout(F.relu(h), self.dropout, self.training)
+        return positive(along_chromosomes(self.decoder, h, batch)).squeeze(-1)
+
+
+class EpiGraphReg(GraphModel):
+    """Epi-GraphReg with PyG ``GATConv`` (``heads`` heads of ``channels / heads``, concatenated).
+
+    Self-loops are added, so each bin attends to itself and its contacts.
+    """
+
+    def make_conv(self, c):
+        if c.channels % c.heads:
+            raise ValueError(f"--channels {c.channels} must be a multiple of --heads {c.heads}")
+        return GATConv(c.channels, c.channels // c.heads, heads=c.heads, dropout=c.dropout)

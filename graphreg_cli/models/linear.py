@@ -1,0 +1,33 @@
+"""Linear baseline: a linear model on each bin's window and its contacts' windows."""
+
+from __future__ import annotations
+
+from torch import nn
+from torch_geometric.utils import scatter
+
+from graphreg_cli.models.blocks import along_chromosomes
+
+
+class GraphLinear(nn.Module):
+    """``y_i = w · window(x)_i + u · Σ_{j ∈ N(i)} window(x)_j + b``, no non-linearity.
+
+    ``window(x)_i`` is the tracks over the ``window`` bins centred on bin i (a linear
+    Conv1d); ``N(i)`` the bins in contact with i. This is the study's planned linear
+    regression with graph-aggregated neighbours. ``forward(...) -> (N,)``.
+    """
+
+    uses_graph = True
+
+    def __init__(self, config):
+        super().__init__()
+        c = config
+        pad = (c.window - 1) // 2
+        self.local = nn.Conv1d(c.in_features, 1, c.window, padding=pad)
+        self.neighbour = nn.Conv1d(c.in_features, 1, c.window, padding=pad, bias=False)
+
+    def forward(self, x, edge_index, edge_weight=None, batch=None):
+        own = along_chromosomes(self.local, x, batch).squeeze(-1)
+        theirs = along_chromosomes(self.neighbour, x, batch).squeeze(-1)
+        src, dst = edge_index
+        gathered = scatter(theirs[src], dst, dim=0, dim_size=x.shape[0], reduce="sum")
+        return own + gathered

@@ -1,0 +1,80 @@
+"""A run folder: ``config.json`` beside ``model.pt`` (weights), ``checkpoint.pt`` (resume)
+and ``train_log.tsv``. Everything loads with ``torch.load(..., weights_only=True)``."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from graphreg_cli.data import Inputs
+from graphreg_cli.errors import GraphregError
+from graphreg_cli.features import FeatureSpec
+from graphreg_cli.io.atomic import atomic_path, atomic_text
+from graphreg_cli.models import ModelConfig, build_model
+
+CONFIG, WEIGHTS, CHECKPOINT, LOG, METRICS = (
+    "config.json",
+    "model.pt",
+    "checkpoint.pt",
+    "train_log.tsv",
+    "metrics.json",
+)
+DEFAULT_RUN = Path("graphreg_run")
+
+
+@dataclass
+class Run:
+    folder: Path
+    config: dict
+
+    @property
+    def inputs(self) -> Inputs:
+        return Inputs.from_json(self.config["inputs"])
+
+    @property
+    def features(self) -> FeatureSpec:
+        return FeatureSpec(**self.config["features"])
+
+    @property
+    def model_config(self) -> ModelConfig:
+        return ModelConfig(**self.config["model"])
+
+    @property
+    def split(self) -> dict[str, str]:
+        return self.config["split"]
+
+    def model(self, device: str = "cpu") -> torch.nn.Module:
+        """The best model, in eval mode."""
+        weights = self.folder / WEIGHTS
+        if not weights.exists():
+            raise GraphregError(f"{weights}: no weights yet; train first (graphreg train)")
+        model = build_model(self.model_config)
+        state = torch.load(weights, map_location=device, weights_only=True)
+        model.load_state_dict(state)
+        return model.to(device).eval()
+
+
+def save_json(data: dict, path: Path) -> None:
+    with atomic_text(path) as handle:
+        json.dump(data, handle, indent=2)
+        handle.write("\n")
+
+
+def save_tensors(obj, path: Path) -> None:
+    with atomic_path(path) as tmp:
+        torch.save(obj, tmp)
+
+
+def open_run(folder: str | Path | None) -> Run:
+    """Open a run folder written by ``graphreg train`` (default ``graphreg_run/``)."""
+    folder = Path(folder or DEFAULT_RUN)
+    config = folder / CONFIG
+    if not config.exists():
+        raise GraphregError(
+            f"{folder}: no {CONFIG} here; train a model first (graphreg train ... --out "
+            f"{folder}) or point --model at a run folder"
+        )
+    return Run(folder, json.loads(config.read_text()))

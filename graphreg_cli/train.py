@@ -1,0 +1,259 @@
+"""Training with validation-based model selection, checkpoints and resume."""
+
+from __future__ import annotations
+
+import copy
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch_geometric.data import Batch, Data
+
+from graphreg_cli import __version__
+from graphreg_cli.data import Inputs, load_graphs
+from graphreg_cli.errors import GraphregError
+from graphreg_cli.features import FeatureSpec
+from graphreg_cli.metrics import compute_metrics
+from graphreg_cli.models import ModelConfig, build_model
+from graphreg_cli.runs import CHECKPOINT, CONFIG, LOG, WEIGHTS, open_run, save_json, save_tensors
+
+LOSSES = ("mse", "poisson")
+
+
+@dataclass
+class TrainOptions:
+    """Optimisation settings (defaults chosen by measurement: docs/benchmarks.md)."""
+
+    epochs: int = 400
+    lr: float = 3e-3
+    batch_size: int = 0  # chromosomes per step; 0 = all training chromosomes at once
+    patience: int = 60
+    loss: str = "mse"
+    seed: int = 0
+    device: str = "auto"
+    gene_input: bool = True
+    edges: str = "both"
+    checkpoint_every: int = 10
+
+
+def pick_device(name: str) -> torch.device:
+    """``auto`` → CUDA when available, else CPU; ``cuda`` without a GPU is an error."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise GraphregError("--device cuda: no CUDA GPU is visible to PyTorch; use --device cpu")
+    if name not in ("cpu", "cuda"):
+        raise GraphregError(f"--device {name}: choose auto, cpu or cuda")
+    return torch.device(name)
+
+
+def loss_fn(name: str, pred: torch.Tensor, true: torch.Tensor) -> torch.Tensor:
+    if name == "mse":
+        return F.mse_loss(pred, true)
+    if name == "poisson":
+        return F.poisson_nll_loss(pred, true, log_input=False, full=False, eps=1e-6)
+    raise GraphregError(f"--loss {name}: choose {' or '.join(LOSSES)}")
+
+
+@torch.no_grad()
+def predict_graphs(model, graphs: list[Data], device, batch_size: int = 16) -> list[np.ndarray]:
+    """Model output per graph: ``[(n_bins,) float32, ...]`` in the order given."""
+    model.eval()
+    out: list[np.ndarray] = []
+    for i in range(0, len(graphs), batch_size):
+        batch = Batch.from_data_list(graphs[i : i + batch_size]).to(device)
+        pred = model(batch.x, batch.edge_index, batch.edge_weight, batch.batch).cpu()
+        sizes = torch.bincount(batch.batch.cpu(), minlength=batch.num_graphs).tolist()
+        out.extend(p.numpy().astype(np.float32) for p in torch.split(pred, sizes))
+    return out
+
+
+def split_metrics(model, graphs: list[Data], device) -> dict:
+    """Metrics (see :mod:`graphreg_cli.metrics`) of ``model`` over ``graphs``."""
+    preds = predict_graphs(model, graphs, device)
+    return compute_metrics([(p, g.y.numpy(), g.gene_mask.numpy()) for p, g in zip(preds, graphs)])
+
+
+def train(
+    inputs: Inputs,
+    out: Path,
+    model_config: ModelConfig,
+    options: TrainOptions,
+    val: list[str] | None = None,
+    test: list[str] | None = None,
+    resume: bool = False,
+    log=print,
+    on_epoch=None,
+) -> dict:
+    """Train a model on ``inputs`` and write the run folder ``out``.
+
+    ``on_epoch(epoch, total, train_loss, val_metric, best)`` is called after each epoch.
+    Returns the final config (as written to ``out/config.json``).
+    """
+    if inputs.target is None:
+        raise GraphregError("no target: give the CAGE bigWig with --target")
+    inputs = inputs.resolved()
+    out = Path(out)
+    if options.loss not in LOSSES:
+        raise GraphregError(f"--loss {options.loss}: choose {' or '.join(LOSSES)}")
+    device = pick_device(options.device)
+    if options.gene_input and inputs.genes is None:
+        log(
+            "no --genes BED: the model cannot tell gene bins from enhancers; training "
+            "without a gene channel (give --genes for ROI metrics and better predictions)"
+        )
+        options = (
+            copy.replace(options, gene_input=False)
+            if hasattr(copy, "replace")
+            else TrainOptions(**{**asdict(options), "gene_input": False})
+        )
+
+    graphs = load_graphs(inputs, val=val, test=test, log=log)
+    spec = FeatureSpec.fit(graphs, options.gene_input, options.edges)
+    model_config = ModelConfig(**{**model_config.to_json(), "in_features": spec.in_features})
+    prepared = [spec.apply(g) for g in graphs]
+    train_set = [g for g in prepared if g.split == "train"]
+    val_set = [g for g in prepared if g.split == "val"] or train_set
+    if not train_set:
+        raise GraphregError(
+            "no training chromosome left after the split; check --val-chroms and --test-chroms"
+        )
+    if not [g for g in prepared if g.split == "val"]:
+        log("no validation chromosome: selecting the model on training chromosomes")
+
+    torch.manual_seed(options.seed)
+    np.random.seed(options.seed)
+    model = build_model(model_config).to(device)
+    optimiser = torch.optim.Adam(model.parameters(), lr=options.lr)
+    config = {
+        "graphreg_version": __version__,
+        "model": model_config.to_json(),
+        "inputs": inputs.to_json(),
+        "features": spec.to_json(),
+        "training": asdict(options),
+        "split": {g.chrom: g.split for g in graphs},
+        "bin_size": inputs.bin_size,
+    }
+    start_epoch, best, best_epoch, best_state = 0, float("inf"), 0, None
+    if resume:
+        start_epoch, best, best_epoch, best_state = _resume(out, config, model, optimiser)
+        log(f"resuming at epoch {start_epoch + 1} (best val so far {best:.4f})")
+    out.mkdir(parents=True, exist_ok=True)
+    save_json(config, out / CONFIG)
+    log_path = out / LOG
+    if not resume or not log_path.exists():
+        log_path.write_text("epoch\ttrain_loss\tval_mse\tval_loss\tseconds\n")
+
+    generator = torch.Generator().manual_seed(options.seed)
+    size = options.batch_size or len(train_set)
+    full = Batch.from_data_list(train_set).to(device) if size >= len(train_set) else None
+    clock = time.perf_counter()
+    epoch = start_epoch
+    since_best = 0
+    try:
+        for epoch in range(start_epoch, options.epochs):
+            model.train()
+            losses = []
+            if full is not None:
+                batches = [full]
+            else:
+                order = torch.randperm(len(train_set), generator=generator).tolist()
+                batches = [
+                    Batch.from_data_list([train_set[i] for i in order[j : j + size]]).to(device)
+                    for j in range(0, len(order), size)
+                ]
+            for batch in batches:
+                optimiser.zero_grad()
+                pred = model(batch.x, batch.edge_index, batch.edge_weight, batch.batch)
+                loss = loss_fn(options.loss, pred, batch.y)
+                loss.backward()
+                optimiser.step()
+                losses.append(loss.item())
+            preds = predict_graphs(model, val_set, device)
+            val_mse = float(
+                np.mean([((p - g.y.numpy()) ** 2).mean() for p, g in zip(preds, val_set)])
+            )
+            val_loss = (
+                val_mse
+                if options.loss == "mse"
+                else float(
+                    np.mean(
+                        [
+                            loss_fn("poisson", torch.from_numpy(p), g.y).item()
+                            for p, g in zip(preds, val_set)
+                        ]
+                    )
+                )
+            )
+            if val_loss < best:
+                best, best_epoch, since_best = val_loss, epoch + 1, 0
+                best_state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+            else:
+                since_best += 1
+            with open(log_path, "a") as handle:
+                handle.write(
+                    f"{epoch + 1}\t{np.mean(losses):.6g}\t{val_mse:.6g}\t"
+                    f"{val_loss:.6g}\t{time.perf_counter() - clock:.2f}\n"
+                )
+            if on_epoch:
+                on_epoch(epoch + 1, options.epochs, float(np.mean(losses)), val_mse, best)
+            if (epoch + 1) % options.checkpoint_every == 0:
+                _checkpoint(out, model, optimiser, epoch + 1, best, best_epoch, best_state)
+            if since_best >= options.patience:
+                log(
+                    f"early stop at epoch {epoch + 1}: no improvement for {options.patience} epochs"
+                )
+                break
+        epoch += 1
+    except KeyboardInterrupt:
+        _checkpoint(out, model, optimiser, epoch, best, best_epoch, best_state)
+        log(f"interrupted: checkpoint at epoch {epoch} saved in {out}; add --resume to continue")
+        raise
+    _checkpoint(out, model, optimiser, epoch, best, best_epoch, best_state)
+    config["result"] = {
+        "epochs_run": epoch,
+        "best_epoch": best_epoch,
+        "best_val_loss": best,
+        "seconds": round(time.perf_counter() - clock, 2),
+        "device": str(device),
+    }
+    save_json(config, out / CONFIG)
+    return config
+
+
+def _checkpoint(out, model, optimiser, epoch, best, best_epoch, best_state) -> None:
+    if best_state is not None:
+        save_tensors(best_state, out / WEIGHTS)
+    save_tensors(
+        {
+            "model": model.state_dict(),
+            "optimiser": optimiser.state_dict(),
+            "epoch": epoch,
+            "best": best,
+            "best_epoch": best_epoch,
+        },
+        out / CHECKPOINT,
+    )
+
+
+def _resume(out: Path, config: dict, model, optimiser):
+    checkpoint = out / CHECKPOINT
+    if not checkpoint.exists():
+        raise GraphregError(f"{checkpoint}: nothing to resume; drop --resume to start afresh")
+    previous = open_run(out).config
+    for key in ("model", "features", "inputs"):
+        if previous.get(key) != config[key]:
+            raise GraphregError(
+                f"{out}: --resume with different {key} settings than the run was started "
+                "with; use the same options or a new --out"
+            )
+    state = torch.load(checkpoint, map_location="cpu", weights_only=True)
+    model.load_state_dict(state["model"])
+    optimiser.load_state_dict(state["optimiser"])
+    best_state = None
+    if (out / WEIGHTS).exists():
+        best_state = torch.load(out / WEIGHTS, map_location="cpu", weights_only=True)
+    return int(state["epoch"]), float(state["best"]), int(state["best_epoch"]), best_state
