@@ -1,5 +1,9 @@
 #!/usr/bin/env bash
-# The main job end to end on built-in synthetic data, in ./.venv (created if needed).
-# Writes graphreg_data/ (open graphreg_data/igv_session.xml in IGV).
+# The main job end to end on built-in synthetic data, in ./.venv (created if needed):
+# simulate -> train Epi-GraphReg -> evaluate on test chromosomes -> predict a bigWig.
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
-graphreg simulate --out graphreg_data "$@"
+graphreg simulate --out graphreg_data
+graphreg train --model gat graphreg_data/dnase.bw graphreg_data/contacts.bedpe --out graphreg_run
+graphreg evaluate --model graphreg_run --plots graphreg_run/plots
+graphreg predict --model graphreg_run -o graphreg_run/predicted_cage.bw
+echo "Open graphreg_run/igv_session.xml in IGV to see prediction beside truth." >&2

@@ -29,3 +29,11 @@ def tiny_dataset(tmp_path_factory) -> Path:
     )
     write_dataset(simulate(params), out)
     return out
+
+
+@pytest.fixture(scope="session")
+def seed_data() -> Path:
+    """The study's own dataset as files (``../shared/seed-data`` beside the checkout)."""
+    if not SEED_DATA.exists():
+        pytest.skip(f"{SEED_DATA} not present")
+    return SEED_DATA

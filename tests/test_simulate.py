@@ -17,8 +17,6 @@ from graphreg_cli.io.bigwig import read_bigwig
 from graphreg_cli.io.chromsizes import read_chromsizes
 from graphreg_cli.simulate import SimulationParams, simulate
 
-from .conftest import SEED_DATA
-
 runner = CliRunner()
 
 
@@ -31,8 +29,7 @@ def _stats(dnase: np.ndarray, cage: np.ndarray, contacts: int, genes: int) -> di
     }
 
 
-def _seed_stats(variant: str) -> dict:
-    folder = SEED_DATA / variant
+def _seed_stats(folder) -> dict:
     dnase = np.concatenate(list(read_bigwig(folder / "dnase.bw", 5000).values()))
     cage = np.concatenate(list(read_bigwig(folder / "cage.bw", 5000).values()))
     contacts = len(read_bedpe(folder / "contacts.bedpe"))
@@ -40,24 +37,28 @@ def _seed_stats(variant: str) -> dict:
     return _stats(dnase, cage, contacts, genes)
 
 
-@pytest.mark.skipif(not SEED_DATA.exists(), reason="../shared/seed-data not present")
 @pytest.mark.parametrize(
     "variant, silencers, tolerance",
-    # The silencer variant has half as many enhancers, each shared by ~6 genes, so one
-    # draw of enhancer strengths moves mean CAGE by ~10%: a wider band there.
-    [("enhancers_only", 0, 0.06), ("enhancers_and_silencers", 10, 0.2)],
+    # Averaged over 5 seeds: one draw of enhancer strengths moves mean CAGE by up to 10%
+    # (more with silencers: 10 enhancers per chromosome, each shared by ~6 genes). The
+    # silencer variant's mean CAGE runs ~15% below the study's file (docs/simulation.md).
+    [("enhancers_only", 0, 0.05), ("enhancers_and_silencers", 10, 0.2)],
 )
-def test_default_statistics_match_the_study_dataset(variant, silencers, tolerance):
-    data = simulate(SimulationParams(silencers=silencers))
-    dnase = np.concatenate([c.dnase for c in data.chromosomes])
-    cage = np.concatenate([c.cage for c in data.chromosomes])
-    contacts = sum(len(c.contacts) for c in data.chromosomes)
-    ours = _stats(dnase, cage, contacts, sum(len(c.gene_bins) for c in data.chromosomes))
-    seed = _seed_stats(variant)
+def test_default_statistics_match_the_study_dataset(seed_data, variant, silencers, tolerance):
+    runs = []
+    for seed in range(5):
+        data = simulate(SimulationParams(silencers=silencers, seed=seed))
+        dnase = np.concatenate([c.dnase for c in data.chromosomes])
+        cage = np.concatenate([c.cage for c in data.chromosomes])
+        contacts = sum(len(c.contacts) for c in data.chromosomes)
+        genes = sum(len(c.gene_bins) for c in data.chromosomes)
+        runs.append(_stats(dnase, cage, contacts, genes))
+    ours = {key: float(np.mean([r[key] for r in runs])) for key in runs[0]}
+    seed = _seed_stats(seed_data / variant)
     assert ours["contacts_per_gene"] == seed["contacts_per_gene"]
     for key in ("mean_dnase", "mean_cage"):
         assert ours[key] == pytest.approx(seed[key], rel=tolerance), key
-    assert ours["nonzero_cage"] == pytest.approx(seed["nonzero_cage"], abs=0.03)
+    assert ours["nonzero_cage"] == pytest.approx(seed["nonzero_cage"], abs=0.02)
 
 
 def test_cage_is_the_sum_of_linked_regulator_dnase():

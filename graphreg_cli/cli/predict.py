@@ -13,6 +13,10 @@ from graphreg_cli.errors import GraphregError
 from graphreg_cli.runs import DEFAULT_RUN
 
 
+def stdout_is_terminal() -> bool:
+    return sys.stdout.isatty()
+
+
 def predict(
     files: list[Path] = typer.Argument(
         None,
@@ -49,7 +53,7 @@ def predict(
     from graphreg_cli.io.bigwig import copy_to_stdout
     from graphreg_cli.predict import predict_run, write_prediction, write_session
 
-    if output is None and sys.stdout.isatty():
+    if output is None and stdout_is_terminal():
         raise GraphregError(
             "refusing to write a binary bigWig to the terminal; use -o cage.bw or redirect: "
             "graphreg predict > cage.bw"
