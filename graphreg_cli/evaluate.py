@@ -30,7 +30,7 @@ def evaluate_run(
     chosen = [g for g in graphs if split == "all" or g.split == split]
     if not chosen:
         raise GraphregError(f"--split {split}: the run has no {split} chromosome")
-    if not bool(chosen[0].y.any()) and all(not g.y.any() for g in chosen):
+    if not any(bool(g.y.any()) for g in chosen):
         log("the target is zero everywhere on these chromosomes; metrics will be trivial")
     spec = run.features
     prepared = [spec.apply(g) for g in chosen]

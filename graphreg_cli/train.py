@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import copy
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -105,11 +104,7 @@ def train(
             "no --genes BED: the model cannot tell gene bins from enhancers; training "
             "without a gene channel (give --genes for ROI metrics and better predictions)"
         )
-        options = (
-            copy.replace(options, gene_input=False)
-            if hasattr(copy, "replace")
-            else TrainOptions(**{**asdict(options), "gene_input": False})
-        )
+        options = replace(options, gene_input=False)
 
     graphs = load_graphs(inputs, val=val, test=test, log=log)
     spec = FeatureSpec.fit(graphs, options.gene_input, options.edges)
