@@ -75,20 +75,22 @@ def write_session(run_dir: Path | None, prediction: Path, log=print) -> Path | N
         )
         return None
     tracks = [IgvTrack(t, f"input: {t.name}", color="31,119,180") for t in inputs.tracks]
-    if inputs.target:
-        tracks.append(IgvTrack(inputs.target, "CAGE (true)", color="0,0,0"))
+    if inputs.target:  # truth and prediction share one scale (autoscale group 1)
+        tracks.append(IgvTrack(inputs.target, "CAGE (true)", color="0,0,0", autoscale_group=1))
     tracks.append(
         IgvTrack(
             Path(prediction).resolve(),
             f"CAGE predicted ({run.model_config.name})",
             color="214,39,40",
+            autoscale_group=1,
         )
     )
     if inputs.genes:
         tracks.append(IgvTrack(inputs.genes, "Genes", color="0,0,0"))
     tracks.append(IgvTrack(inputs.contacts, "Contacts", color="120,60,160"))
     sizes = bigwig_chroms(inputs.tracks[0])
-    first = next(iter(sizes))
+    tested = [c for c, part in run.split.items() if part == "test" and c in sizes]
+    first = tested[0] if tested else next(iter(sizes))
     locus = f"{first}:1-{min(sizes[first], 400 * inputs.bin_size)}"
     path = run.folder / "igv_session.xml"
     write_igv_session(path, genome, tracks, locus)

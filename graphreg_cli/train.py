@@ -30,6 +30,7 @@ class TrainOptions:
     lr: float = 3e-3
     batch_size: int = 0  # chromosomes per step; 0 = all training chromosomes at once
     patience: int = 60
+    lr_patience: int = 20  # halve the lr after this many epochs without improvement; 0 = off
     loss: str = "mse"
     seed: int = 0
     device: str = "auto"
@@ -123,6 +124,11 @@ def train(
     np.random.seed(options.seed)
     model = build_model(model_config).to(device)
     optimiser = torch.optim.Adam(model.parameters(), lr=options.lr)
+    scheduler = None
+    if options.lr_patience:
+        scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
+            optimiser, factor=0.5, patience=options.lr_patience
+        )
     config = {
         "graphreg_version": __version__,
         "model": model_config.to_json(),
@@ -134,7 +140,9 @@ def train(
     }
     start_epoch, best, best_epoch, best_state = 0, float("inf"), 0, None
     if resume:
-        start_epoch, best, best_epoch, best_state = _resume(out, config, model, optimiser)
+        start_epoch, best, best_epoch, best_state = _resume(
+            out, config, model, optimiser, scheduler
+        )
         log(f"resuming at epoch {start_epoch + 1} (best val so far {best:.4f})")
     out.mkdir(parents=True, exist_ok=True)
     save_json(config, out / CONFIG)
@@ -183,6 +191,8 @@ def train(
                     )
                 )
             )
+            if scheduler is not None:
+                scheduler.step(val_loss)
             if val_loss < best:
                 best, best_epoch, since_best = val_loss, epoch + 1, 0
                 best_state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
@@ -196,7 +206,9 @@ def train(
             if on_epoch:
                 on_epoch(epoch + 1, options.epochs, float(np.mean(losses)), val_mse, best)
             if (epoch + 1) % options.checkpoint_every == 0:
-                _checkpoint(out, model, optimiser, epoch + 1, best, best_epoch, best_state)
+                _checkpoint(
+                    out, model, optimiser, scheduler, epoch + 1, best, best_epoch, best_state
+                )
             if since_best >= options.patience:
                 log(
                     f"early stop at epoch {epoch + 1}: no improvement for {options.patience} epochs"
@@ -204,10 +216,10 @@ def train(
                 break
         epoch += 1
     except KeyboardInterrupt:
-        _checkpoint(out, model, optimiser, epoch, best, best_epoch, best_state)
+        _checkpoint(out, model, optimiser, scheduler, epoch, best, best_epoch, best_state)
         log(f"interrupted: checkpoint at epoch {epoch} saved in {out}; add --resume to continue")
         raise
-    _checkpoint(out, model, optimiser, epoch, best, best_epoch, best_state)
+    _checkpoint(out, model, optimiser, scheduler, epoch, best, best_epoch, best_state)
     config["result"] = {
         "epochs_run": epoch,
         "best_epoch": best_epoch,
@@ -219,13 +231,14 @@ def train(
     return config
 
 
-def _checkpoint(out, model, optimiser, epoch, best, best_epoch, best_state) -> None:
+def _checkpoint(out, model, optimiser, scheduler, epoch, best, best_epoch, best_state) -> None:
     if best_state is not None:
         save_tensors(best_state, out / WEIGHTS)
     save_tensors(
         {
             "model": model.state_dict(),
             "optimiser": optimiser.state_dict(),
+            "scheduler": scheduler.state_dict() if scheduler is not None else {},
             "epoch": epoch,
             "best": best,
             "best_epoch": best_epoch,
@@ -234,7 +247,7 @@ def _checkpoint(out, model, optimiser, epoch, best, best_epoch, best_state) -> N
     )
 
 
-def _resume(out: Path, config: dict, model, optimiser):
+def _resume(out: Path, config: dict, model, optimiser, scheduler):
     checkpoint = out / CHECKPOINT
     if not checkpoint.exists():
         raise GraphregError(f"{checkpoint}: nothing to resume; drop --resume to start afresh")
@@ -248,6 +261,8 @@ def _resume(out: Path, config: dict, model, optimiser):
     state = torch.load(checkpoint, map_location="cpu", weights_only=True)
     model.load_state_dict(state["model"])
     optimiser.load_state_dict(state["optimiser"])
+    if scheduler is not None and state.get("scheduler"):
+        scheduler.load_state_dict(state["scheduler"])
     best_state = None
     if (out / WEIGHTS).exists():
         best_state = torch.load(out / WEIGHTS, map_location="cpu", weights_only=True)

@@ -102,6 +102,11 @@ def train(
     patience: int = typer.Option(
         T.patience, help="Stop after this many epochs without a better validation loss."
     ),
+    lr_patience: int = typer.Option(
+        T.lr_patience,
+        help="Halve the lr after this many epochs without a better validation "
+        "loss (0 = constant lr).",
+    ),
     loss: str = typer.Option(T.loss, help=f"Loss: {' or '.join(LOSSES)}."),
     channels: int = typer.Option(M.channels, help="Hidden channels."),
     cnn_layers: int = typer.Option(M.cnn_layers, help="Conv blocks in the CNN trunk."),
@@ -145,6 +150,7 @@ def train(
         lr=lr,
         batch_size=batch_size,
         patience=patience,
+        lr_patience=lr_patience,
         loss=loss,
         seed=seed,
         device=device,
