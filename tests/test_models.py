@@ -80,3 +80,16 @@ def test_graph_models_use_contacts_and_cnn_does_not(name):
 def test_unknown_model_name():
     with pytest.raises(ValueError, match="unknown model 'rnn'"):
         build_model(ModelConfig(name="rnn"))
+
+
+@pytest.mark.parametrize("name", MODEL_NAMES)
+def test_unequal_chromosome_lengths_match_one_at_a_time(name):
+    """A batch of chromosomes of different lengths (padded) gives each chromosome the output
+    it gets alone."""
+    torch.manual_seed(0)
+    model = build_model(ModelConfig(name=name, in_features=2, channels=16, heads=2)).eval()
+    graphs = [_batch(n_graphs=1, n=n, seed=n).to_data_list()[0] for n in (40, 33, 57)]
+    batch = Batch.from_data_list(graphs)
+    together = model(batch.x, batch.edge_index, batch.edge_weight, batch.batch)
+    alone = torch.cat([model(g.x, g.edge_index, g.edge_weight, None) for g in graphs])
+    torch.testing.assert_close(together, alone, rtol=1e-4, atol=1e-5)

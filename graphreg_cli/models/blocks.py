@@ -5,7 +5,6 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch_geometric.utils import to_dense_batch
 
 
 def conv_stack(in_ch: int, channels: int, layers: int, kernel: int, dropout: float) -> nn.Module:
@@ -34,18 +33,31 @@ def conv_blocks(channels: int, layers: int, kernel: int, dropout: float) -> nn.M
     return stack
 
 
-def along_chromosomes(module: nn.Module, h: torch.Tensor, batch: torch.Tensor | None):
-    """Apply a Conv1d-style ``module`` to each chromosome of a batch separately.
+class Layout:
+    """How the nodes of a PyG batch of chromosomes (sorted, as PyG batches are) split into
+    chromosomes. ``batch: (N,)`` chromosome index per node; None: one chromosome."""
 
-    ``h: (N, C)`` node features of all chromosomes concatenated; ``batch: (N,)`` chromosome
-    index per node (None: one chromosome). Chromosomes are padded to the longest, so
-    convolutions never cross from one chromosome into the next. Returns ``(N, C_out)``.
+    def __init__(self, batch: torch.Tensor | None, n: int):
+        if batch is None or n == 0:
+            self.counts = [n]
+        else:
+            self.counts = torch.bincount(batch).tolist()
+        self.equal = len(set(self.counts)) == 1
+
+
+def along_chromosomes(module: nn.Module, h: torch.Tensor, layout: Layout) -> torch.Tensor:
+    """Apply a Conv1d-style ``module`` (convolutions, InstanceNorm) to each chromosome alone.
+
+    ``h: (N, C)`` node features of all chromosomes concatenated → ``(N, C_out)``.
+    Chromosomes of equal length run as one ``(B, C, L)`` tensor; otherwise one at a time, so
+    neither convolutions nor normalisation statistics ever mix chromosomes or padding.
     """
-    if batch is None:
-        batch = torch.zeros(h.shape[0], dtype=torch.long, device=h.device)
-    dense, mask = to_dense_batch(h, batch)  # (B, L, C), (B, L)
-    out = module(dense.transpose(1, 2)).transpose(1, 2)
-    return out[mask]
+    if layout.equal:
+        dense = h.reshape(len(layout.counts), layout.counts[0], -1).transpose(1, 2)
+        out = module(dense).transpose(1, 2)
+        return out.reshape(-1, out.shape[-1])
+    parts = torch.split(h, layout.counts)
+    return torch.cat([module(p.T.unsqueeze(0)).squeeze(0).T for p in parts])
 
 
 def positive(h: torch.Tensor) -> torch.Tensor:

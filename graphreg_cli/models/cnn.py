@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from torch import nn
 
-from graphreg_cli.models.blocks import along_chromosomes, conv_stack, positive
+from graphreg_cli.models.blocks import Layout, along_chromosomes, conv_stack, positive
 
 
 class EpiCNN(nn.Module):
@@ -23,4 +23,5 @@ class EpiCNN(nn.Module):
         self.body = body
 
     def forward(self, x, edge_index=None, edge_weight=None, batch=None):
-        return positive(along_chromosomes(self.body, x, batch)).squeeze(-1)
+        layout = Layout(batch, x.shape[0])
+        return positive(along_chromosomes(self.body, x, layout)).squeeze(-1)

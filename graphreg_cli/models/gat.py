@@ -6,7 +6,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch_geometric.nn import GATConv
 
-from graphreg_cli.models.blocks import along_chromosomes, conv_blocks, conv_stack, positive
+from graphreg_cli.models.blocks import Layout, along_chromosomes, conv_blocks, conv_stack, positive
 
 
 class GraphModel(nn.Module):
@@ -34,12 +34,13 @@ class GraphModel(nn.Module):
         raise NotImplementedError
 
     def forward(self, x, edge_index, edge_weight=None, batch=None):
-        h = along_chromosomes(self.trunk, x, batch)
+        layout = Layout(batch, x.shape[0])
+        h = along_chromosomes(self.trunk, x, layout)
         for norm, conv in zip(self.norms, self.convs):
-            h = along_chromosomes(norm, h, batch)
+            h = along_chromosomes(norm, h, layout)
             h = conv(h, edge_index, edge_weight) if self.uses_weights else conv(h, edge_index)
             h = F.dropout(F.relu(h), self.dropout, self.training)
-        return positive(along_chromosomes(self.decoder, h, batch)).squeeze(-1)
+        return positive(along_chromosomes(self.decoder, h, layout)).squeeze(-1)
 
 
 class EpiGraphReg(GraphModel):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from torch import nn
 from torch_geometric.utils import scatter
 
-from graphreg_cli.models.blocks import along_chromosomes
+from graphreg_cli.models.blocks import Layout, along_chromosomes
 
 
 class GraphLinear(nn.Module):
@@ -26,8 +26,9 @@ class GraphLinear(nn.Module):
         self.neighbour = nn.Conv1d(c.in_features, 1, c.window, padding=pad, bias=False)
 
     def forward(self, x, edge_index, edge_weight=None, batch=None):
-        own = along_chromosomes(self.local, x, batch).squeeze(-1)
-        theirs = along_chromosomes(self.neighbour, x, batch).squeeze(-1)
+        layout = Layout(batch, x.shape[0])
+        own = along_chromosomes(self.local, x, layout).squeeze(-1)
+        theirs = along_chromosomes(self.neighbour, x, layout).squeeze(-1)
         src, dst = edge_index
         gathered = scatter(theirs[src], dst, dim=0, dim_size=x.shape[0], reduce="sum")
         return own + gathered
