@@ -214,3 +214,80 @@ def test_help_lists_every_command():
     for command in ("simulate", "train", "evaluate", "predict"):
         assert command in result.output
     assert runner.invoke(app, ["--version"]).output.startswith("graphreg ")
+
+
+def test_default_chain_needs_no_paths(tmp_path, monkeypatch):
+    """graphreg simulate && graphreg train && graphreg evaluate && graphreg predict > cage.bw"""
+    monkeypatch.chdir(tmp_path)
+    small = [
+        "--chromosomes",
+        "4",
+        "--bins",
+        "150",
+        "--genes",
+        "5",
+        "--regulators",
+        "6",
+        "--split",
+        "2,1,1",
+    ]
+    assert runner.invoke(app, ["simulate", *small]).exit_code == 0
+    result = runner.invoke(app, ["train", *FAST])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "graphreg_run" / "model.pt").exists()
+    assert runner.invoke(app, ["evaluate"]).exit_code == 0
+    assert (tmp_path / "graphreg_run" / "metrics.json").exists()
+    piped = runner.invoke(app, ["predict"])
+    assert piped.exit_code == 0
+    (tmp_path / "cage.bw").write_bytes(piped.stdout_bytes)
+    assert len(read_bigwig(tmp_path / "cage.bw", 5000)) == 4
+
+
+def test_python_dash_m_runs_the_cli():
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "graphreg_cli", "--version"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.startswith("graphreg ")
+
+
+def test_explain_with_truth_and_perturb(trained, tiny_dataset, tmp_path):
+    from graphreg_cli.io.bedpe import read_bedpe
+
+    out = tmp_path / "links.bedpe"
+    result = runner.invoke(
+        app,
+        [
+            "explain",
+            "--model",
+            str(trained),
+            "-o",
+            str(out),
+            "--truth",
+            str(tiny_dataset / "links.bedpe"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    for method in ("saliency", "deletion", "abc", "distance"):
+        assert method in result.output
+    arcs = read_bedpe(out)
+    assert len(arcs) == 6 * (6 * 5 + 4)  # every contact of every gene: links + decoys
+    assert set(arcs["extra2"]) == {"deletion"} and set(arcs["extra1"]) <= {"1", "-1"}
+    assert (tmp_path / "links.tsv").exists()
+    assert (tmp_path / "links.pr.png").read_bytes()[:4] == b"\x89PNG"
+
+    delta = tmp_path / "delta.bw"
+    result = runner.invoke(
+        app, ["perturb", "--model", str(trained), "--region", "chr1:1-100,000", "-o", str(delta)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "most affected" in result.output
+    values = read_bigwig(delta, 5000)
+    assert list(values) == ["chr1"] and values["chr1"][:20].any()
+    bad = runner.invoke(app, ["perturb", "--model", str(trained), "--region", "chr1:5-2"])
+    assert bad.exit_code == 1 and "START <= END" in bad.output

@@ -8,6 +8,7 @@ from typer.core import TyperGroup
 
 from graphreg_cli import __version__
 from graphreg_cli.cli import evaluate as evaluate_cmd
+from graphreg_cli.cli import explain as explain_cmd
 from graphreg_cli.cli import predict as predict_cmd
 from graphreg_cli.cli import simulate as simulate_cmd
 from graphreg_cli.cli import train as train_cmd
@@ -66,6 +67,8 @@ app.command("simulate")(simulate_cmd.simulate)
 app.command("train")(train_cmd.train)
 app.command("evaluate")(evaluate_cmd.evaluate)
 app.command("predict")(predict_cmd.predict)
+app.command("explain")(explain_cmd.explain)
+app.command("perturb")(explain_cmd.perturb)
 
 
 def main() -> None:

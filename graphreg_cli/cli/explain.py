@@ -1,0 +1,147 @@
+"""``graphreg explain`` and ``graphreg perturb``: what drives each gene's prediction."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from graphreg_cli.console import console, progress_bar
+from graphreg_cli.explain import METHODS
+from graphreg_cli.runs import DEFAULT_RUN
+
+
+def _note(message: str) -> None:
+    console.print(f"[yellow]note:[/] {message}")
+
+
+def explain(
+    model: Path = typer.Option(
+        DEFAULT_RUN, "--model", "-m", file_okay=False, help="Run folder written by graphreg train."
+    ),
+    genes: Path = typer.Option(
+        None, "--genes", "-g", exists=True, dir_okay=False, help="Genes BED [default: the run's]."
+    ),
+    output: Path = typer.Option(
+        Path("explained_links.bedpe"),
+        "--output",
+        "-o",
+        dir_okay=False,
+        help="BEDPE of scored gene-element arcs.",
+    ),
+    method: str = typer.Option("deletion", help=f"Method for the BEDPE: {', '.join(METHODS)}."),
+    tsv: Path = typer.Option(
+        None,
+        dir_okay=False,
+        help="Also write every method's scores as TSV [default: OUTPUT with .tsv].",
+    ),
+    truth: Path = typer.Option(
+        None,
+        exists=True,
+        dir_okay=False,
+        help="True links (regulator anchor first; score -1 = silencer), "
+        "e.g. links.bedpe of graphreg simulate: prints AUPRC/AUROC.",
+    ),
+    pr_plot: Path = typer.Option(
+        None,
+        dir_okay=False,
+        help="With --truth: precision-recall PNG [default: OUTPUT with .pr.png].",
+    ),
+    split: str = typer.Option("all", help="Chromosomes to explain: all, train, val or test."),
+    window: int = typer.Option(0, help="Also score bins within this many bins of each gene."),
+    width: int = typer.Option(5, help="Bins per element (deleted / summed), centred."),
+    device: str = typer.Option("auto", help="auto, cpu or cuda."),
+) -> None:
+    """Score the elements that drive each gene: saliency, in-silico deletion, ABC, distance.
+
+    Writes OUTPUT (BEDPE: IGV draws arcs with height = |score|; column 11 is the effect
+    sign, +1 enhancer / -1 silencer; column 12 the method) and a TSV with every method.
+    """
+    from graphreg_cli.explain import ExplainOptions, explain_run, plot_pr, read_truth
+    from graphreg_cli.explain import truth_metrics, write_links
+    from graphreg_cli.io.atomic import atomic_path
+    from graphreg_cli.runs import open_run
+
+    if method not in METHODS:
+        raise typer.BadParameter(f"choose from {', '.join(METHODS)}", param_hint="--method")
+    if split not in ("all", "train", "val", "test"):
+        raise typer.BadParameter("choose all, train, val or test", param_hint="--split")
+    options = ExplainOptions(window=window, width=width)
+    bin_size = open_run(model).inputs.bin_size
+    with progress_bar() as progress:
+        task = progress.add_task("explaining chromosomes", total=None)
+        scores = explain_run(
+            model,
+            split,
+            options,
+            genes,
+            device,
+            log=_note,
+            progress=lambda d, t: progress.update(task, completed=d, total=t),
+        )
+    write_links(scores, method, bin_size, output)
+    tsv = tsv or output.with_suffix(".tsv")
+    with atomic_path(tsv) as tmp:
+        scores.to_csv(tmp, sep="\t", index=False, float_format="%.6g")
+    console.print(f"wrote {output} ({len(scores)} gene-element pairs, {method}) and {tsv}")
+    if truth is None:
+        return
+    links = read_truth(truth, bin_size)
+    metrics = truth_metrics(scores, links)
+    table = Table(
+        title=f"Recovering true links ({metrics['true_links'].iat[0]} of "
+        f"{len(links)} among {metrics['pairs'].iat[0]} candidate pairs)",
+        title_justify="left",
+    )
+    for column in ("method", "AUPRC", "AUROC", "sign right"):
+        table.add_column(column, justify="left" if column == "method" else "right")
+    for row in metrics.itertuples():
+        table.add_row(
+            row.method, f"{row.auprc:.3f}", f"{row.auroc:.3f}", f"{row.sign_accuracy:.1%}"
+        )
+    console.print(table)
+    pr_plot = pr_plot or output.with_suffix(".pr.png")
+    plot_pr(scores, links, pr_plot)
+    console.print(f"precision-recall curves: {pr_plot}")
+
+
+def perturb(
+    region: str = typer.Option(..., help="Region to perturb, e.g. chr1:1,200,001-1,210,000."),
+    model: Path = typer.Option(
+        DEFAULT_RUN, "--model", "-m", file_okay=False, help="Run folder written by graphreg train."
+    ),
+    scale: float = typer.Option(
+        0.0, help="Multiply the region's input tracks by this (0 = knock down, 2 = double)."
+    ),
+    output: Path = typer.Option(
+        Path("delta.bw"),
+        "--output",
+        "-o",
+        dir_okay=False,
+        help="bigWig of the predicted change in expression.",
+    ),
+    top: int = typer.Option(10, help="How many of the most affected genes to print."),
+    device: str = typer.Option("auto", help="auto, cpu or cuda."),
+) -> None:
+    """Knock a region's input down (or up) and write the predicted change in CAGE."""
+    from graphreg_cli.predict import write_prediction
+    from graphreg_cli.perturb import perturb_run
+
+    sizes, delta, bin_size, where, genes = perturb_run(model, region, scale, device, log=_note)
+    write_prediction(output, sizes, delta, bin_size)
+    table = Table(
+        title=f"Genes most affected by scaling {where} by {scale:g}", title_justify="left"
+    )
+    for column in ("gene bin", "position", "before", "after", "change"):
+        table.add_column(column, justify="right")
+    for row in genes.head(top).itertuples():
+        table.add_row(
+            str(row.gene_bin),
+            f"{row.chrom}:{row.start + 1:,}",
+            f"{row.before:.3f}",
+            f"{row.after:.3f}",
+            f"{row.delta:+.3f}",
+        )
+    console.print(table)
+    console.print(f"wrote {output}")

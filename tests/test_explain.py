@@ -1,0 +1,100 @@
+"""Explanations on a tiny graph where every score is known, and the truth metrics."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from torch_geometric.data import Data
+
+from graphreg_cli.explain import (
+    ExplainOptions,
+    auroc,
+    average_precision,
+    explain_graph,
+    truth_metrics,
+)
+from graphreg_cli.models import ModelConfig, build_model
+
+
+def _sum_of_neighbours_model():
+    """GraphLinear set so that prediction_i = sum of x over bins in contact with i."""
+    model = build_model(ModelConfig(name="linear", in_features=1, window=3))
+    with torch.no_grad():
+        model.local.weight.zero_()
+        model.local.bias.zero_()
+        model.neighbour.weight.zero_()
+        model.neighbour.weight[0, 0, 1] = 1.0  # centre tap only
+    return model.eval()
+
+
+def _graph():
+    x = torch.zeros(30, 1)
+    x[10], x[20], x[25] = 2.0, -1.0, 3.0  # 25 is strong but not in contact with the gene
+    edges = torch.tensor([[5, 10, 5, 20], [10, 5, 20, 5]])
+    gene = torch.zeros(30, dtype=torch.bool)
+    gene[5] = True
+    return Data(
+        x=x,
+        edge_index=edges,
+        edge_weight=torch.tensor([1.0, 1.0, 0.5, 0.5]),
+        gene_mask=gene,
+        chrom="chrT",
+        num_nodes=30,
+    )
+
+
+def test_scores_on_a_graph_with_known_answers():
+    g = _graph()
+    scores = explain_graph(_sum_of_neighbours_model(), g, g, 1, ExplainOptions(width=1))
+    scores = scores.set_index("element_bin")
+    assert list(scores.index) == [10, 20]  # contacted bins only (no window)
+    assert scores.loc[10, "saliency"] == pytest.approx(2.0)  # gradient 1 x input 2
+    assert scores.loc[20, "saliency"] == pytest.approx(-1.0)
+    assert scores.loc[10, "deletion"] == pytest.approx(2.0)  # 1 - (-1) = prediction drop
+    assert scores.loc[20, "deletion"] == pytest.approx(-1.0)  # deleting it raises: silencer
+    # ABC: activity x contact score, normalised per gene: 2*1 / (2*1 + -1*0.5)
+    assert scores.loc[10, "abc"] == pytest.approx(2.0 / 1.5)
+    assert scores.loc[10, "inverse_distance"] == pytest.approx(1 / 5)
+    assert scores.loc[20, "distance"] == 15
+
+
+def test_window_adds_nearby_bins_but_not_the_gene_itself():
+    g = _graph()
+    scores = explain_graph(
+        _sum_of_neighbours_model(), g, g, 1, ExplainOptions(window=4, min_distance=3, width=1)
+    )
+    assert sorted(scores["element_bin"]) == [1, 2, 8, 9, 10, 20]
+    window_only = scores[scores["element_bin"] == 8]
+    assert window_only["contact"].iat[0] == 0 and window_only["deletion"].iat[0] == 0
+
+
+def test_average_precision_and_auroc_by_hand():
+    score = np.array([0.9, 0.8, 0.7, 0.1])
+    label = np.array([True, False, True, False])
+    assert average_precision(score, label) == pytest.approx((1 / 1 + 2 / 3) / 2)
+    assert auroc(score, label) == pytest.approx(3 / 4)
+    assert auroc(np.array([1.0, 1.0]), np.array([True, False])) == pytest.approx(0.5)
+
+
+def test_truth_metrics_rank_signed_methods_by_magnitude():
+    scores = pd.DataFrame(
+        {
+            "chrom": "c",
+            "gene_bin": [1, 1, 1, 1],
+            "element_bin": [10, 20, 30, 40],
+            "saliency": [2.0, -3.0, 0.1, 0.2],
+            "deletion": [2.0, -3.0, 0.1, 0.2],
+            "abc": [0.5, 0.1, 0.2, 0.2],
+            "inverse_distance": [0.1, 0.05, 0.03, 0.02],
+        }
+    )
+    truth = pd.DataFrame(
+        {"chrom": "c", "gene_bin": [1, 1], "element_bin": [10, 20], "sign": [1.0, -1.0]}
+    )
+    table = truth_metrics(scores, truth).set_index("method")
+    assert table.loc["deletion", "auprc"] == pytest.approx(1.0)  # |-3| ranks the silencer top
+    assert table.loc["deletion", "sign_accuracy"] == pytest.approx(1.0)
+    assert table.loc["abc", "sign_accuracy"] == pytest.approx(0.5)  # unsigned: all enhancers
+    assert table.loc["distance", "auprc"] == pytest.approx(1.0)
