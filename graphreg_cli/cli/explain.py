@@ -58,8 +58,14 @@ def explain(
     Writes OUTPUT (BEDPE: IGV draws arcs with height = |score|; column 11 is the effect
     sign, +1 enhancer / -1 silencer; column 12 the method) and a TSV with every method.
     """
-    from graphreg_cli.explain import ExplainOptions, explain_run, plot_pr, read_truth
-    from graphreg_cli.explain import truth_metrics, write_links
+    from graphreg_cli.explain import (
+        ExplainOptions,
+        explain_run,
+        plot_pr,
+        read_truth,
+        truth_metrics,
+        write_links,
+    )
     from graphreg_cli.io.atomic import atomic_path
     from graphreg_cli.runs import open_run
 
@@ -125,8 +131,8 @@ def perturb(
     device: str = typer.Option("auto", help="auto, cpu or cuda."),
 ) -> None:
     """Knock a region's input down (or up) and write the predicted change in CAGE."""
-    from graphreg_cli.predict import write_prediction
     from graphreg_cli.perturb import perturb_run
+    from graphreg_cli.predict import write_prediction
 
     sizes, delta, bin_size, where, genes = perturb_run(model, region, scale, device, log=_note)
     write_prediction(output, sizes, delta, bin_size)
