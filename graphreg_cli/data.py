@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import torch
 from torch_geometric.data import Data
 
@@ -18,6 +19,7 @@ from graphreg_cli.errors import GraphregError, InputError
 from graphreg_cli.io.bed import read_bed
 from graphreg_cli.io.bedpe import read_bedpe
 from graphreg_cli.io.bigwig import bigwig_chroms, n_bins, open_bigwig, read_bins
+from graphreg_cli.io.text import check_in_genome
 
 SPLITS = ("train", "val", "test")
 
@@ -118,8 +120,32 @@ def find_split(
     }
 
 
+def _alias(name: str) -> str:
+    """A chromosome name without its 'chr' prefix, mitochondria as 'M'."""
+    bare = name[3:] if name.lower().startswith("chr") else name
+    return "M" if bare.upper() in ("M", "MT") else bare
+
+
+def reconcile_names(names, reference, what: str, log) -> dict[str, str]:
+    """Map the chromosome names of a file onto the tracks' names ('1' → 'chr1', 'MT' →
+    'chrM'). Returns ``{name in file: track name}`` for names that differ; logs one note."""
+    reference = list(reference)
+    by_alias = {_alias(r): r for r in reference}
+    mapping = {}
+    for name in dict.fromkeys(names):
+        if name not in reference and _alias(name) in by_alias:
+            mapping[name] = by_alias[_alias(name)]
+    if mapping:
+        first = next(iter(mapping.items()))
+        log(
+            f"{what}: {len(mapping)} chromosome name(s) matched to the tracks' naming "
+            f"({first[0]} → {first[1]})"
+        )
+    return mapping
+
+
 def contact_edges(
-    path: Path, sizes: dict[str, int], bin_size: int
+    path: Path, sizes: dict[str, int], bin_size: int, log=None
 ) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], ContactStats]:
     """Map BEDPE contacts to bin pairs per chromosome.
 
@@ -130,10 +156,14 @@ def contact_edges(
     column (7th) gives the weight when numeric, else 1.
     """
     frame = read_bedpe(path)
+    mapping = reconcile_names(
+        pd.concat([frame["chrom1"], frame["chrom2"]]), sizes, "contacts", log or (lambda m: None)
+    )
+    if mapping:
+        frame["chrom1"] = frame["chrom1"].replace(mapping)
+        frame["chrom2"] = frame["chrom2"].replace(mapping)
     stats = ContactStats(total=len(frame))
     if "score" in frame:
-        import pandas as pd
-
         score = pd.to_numeric(frame["score"], errors="coerce").fillna(1.0).to_numpy()
     else:
         score = np.ones(len(frame))
@@ -198,9 +228,25 @@ def _merge(pairs: np.ndarray, weight: np.ndarray, n: int):
     return pairs[first].astype(np.int64), weight[first].astype(np.float32)
 
 
-def gene_bins(path: Path, sizes: dict[str, int], bin_size: int) -> dict[str, np.ndarray]:
-    """TSS bin of each gene (strand-aware: ``+``/``.`` → start, ``-`` → end - 1)."""
-    frame = read_bed(path, sizes)
+def gene_bins(path: Path, sizes: dict[str, int], bin_size: int, log=None) -> dict[str, np.ndarray]:
+    """TSS bin of each gene (strand-aware: ``+``/``.`` → start, ``-`` → end - 1).
+
+    Genes on chromosomes the tracks lack are skipped with a note."""
+    frame = read_bed(path)
+    log = log or (lambda m: None)
+    mapping = reconcile_names(frame["chrom"], sizes, "genes", log)
+    frame["chrom"] = frame["chrom"].replace(mapping)
+    elsewhere = ~frame["chrom"].isin(list(sizes))
+    if elsewhere.all():
+        raise InputError(
+            f"no gene lies on the tracks' chromosomes (genes on {frame['chrom'].iat[0]}, "
+            f"tracks on {', '.join(list(sizes)[:3])}); check the chromosome names",
+            path,
+        )
+    if elsewhere.any():
+        log(f"genes: {int(elsewhere.sum())} on chromosomes without tracks skipped")
+        frame = frame[~elsewhere]
+    check_in_genome(frame, sizes, path, "chrom", "end")
     if "strand" in frame:
         tss = np.where(frame["strand"].to_numpy() == "-", frame["end"] - 1, frame["start"])
     else:
@@ -279,7 +325,7 @@ def load_graphs(
     for track in [*inputs.tracks, *([inputs.target] if inputs.target else [])]:
         check_resolution(track, inputs.bin_size)
     sizes = chromosomes_of(inputs)
-    edges, stats = contact_edges(inputs.contacts, sizes, inputs.bin_size)
+    edges, stats = contact_edges(inputs.contacts, sizes, inputs.bin_size, log)
     dropped = stats.inter_chromosomal + stats.off_genome
     if dropped:
         log(
@@ -300,7 +346,7 @@ def load_graphs(
         )
     chroms = list(sizes)
     split = split or find_split(inputs, val, test, chroms)
-    genes = gene_bins(inputs.genes, sizes, inputs.bin_size) if inputs.genes else {}
+    genes = gene_bins(inputs.genes, sizes, inputs.bin_size, log) if inputs.genes else {}
     handles = [open_bigwig(t) for t in inputs.tracks]
     target = open_bigwig(inputs.target) if inputs.target else None
     graphs = []

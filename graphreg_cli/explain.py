@@ -204,9 +204,13 @@ def truth_metrics(scores: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
 
 def gene_names(path, sizes: dict[str, int], bin_size: int) -> dict[tuple[str, int], str]:
     """``{(chrom, TSS bin): name}`` from a genes BED (names of genes sharing a bin joined)."""
+    from graphreg_cli.data import reconcile_names
     from graphreg_cli.io.bed import read_bed
 
-    frame = read_bed(path, sizes)
+    frame = read_bed(path)
+    frame["chrom"] = frame["chrom"].replace(
+        reconcile_names(frame["chrom"], sizes, "genes", lambda m: None)
+    )
     names: dict[tuple[str, int], str] = {}
     strand = frame["strand"] if "strand" in frame else pd.Series(["+"] * len(frame))
     label = frame["name"] if "name" in frame else frame["chrom"] + ":" + frame["start"].astype(str)

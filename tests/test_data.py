@@ -91,10 +91,30 @@ def test_mismatched_names_and_resolution(files):
     inputs = Inputs([files / "dnase.bw"], files / "c.bedpe", files / "other.bw", None, BIN)
     with pytest.raises(InputError, match="shares no chromosome with .*same assembly"):
         load_graphs(inputs)
-    (files / "renamed.bedpe").write_text("1\t0\t1000\t1\t5000\t6000\n")
-    inputs = Inputs([files / "dnase.bw"], files / "renamed.bedpe", files / "cage.bw", None, BIN)
+    (files / "refseq.bedpe").write_text("NC_000001.11\t0\t1000\tNC_000001.11\t5000\t6000\n")
+    inputs = Inputs([files / "dnase.bw"], files / "refseq.bedpe", files / "cage.bw", None, BIN)
     with pytest.raises(InputError, match=r"no contact lies on .*'chr1' vs '1'"):
         load_graphs(inputs)
+    (files / "g.bed").write_text("NC_000001.11\t0\t1000\tg\t0\t+\n")
+    inputs = Inputs(
+        [files / "dnase.bw"], files / "c.bedpe", files / "cage.bw", files / "g.bed", BIN
+    )
+    with pytest.raises(InputError, match="g.bed: no gene lies on the tracks' chromosomes"):
+        load_graphs(inputs)
+
+
+def test_names_without_chr_are_reconciled(files):
+    (files / "nochr.bedpe").write_text("1\t5000\t6000\t1\t0\t1000\n2\t0\t1000\t2\t3000\t4000\n")
+    (files / "nochr.bed").write_text("1\t0\t1000\tg1\t0\t+\nMT\t0\t10\tmt\t0\t+\n")
+    notes = []
+    inputs = Inputs(
+        [files / "dnase.bw"], files / "nochr.bedpe", files / "cage.bw", files / "nochr.bed", BIN
+    )
+    graphs = load_graphs(inputs, split={}, log=notes.append)
+    assert graphs[0].edge_index.shape[1] == 2 and graphs[1].edge_index.shape[1] == 2
+    assert graphs[0].gene_mask[0]
+    assert any("contacts: 2 chromosome name(s) matched" in n and "1 → chr1" in n for n in notes)
+    assert any("genes: 1 on chromosomes without tracks skipped" in n for n in notes)
     inputs = Inputs([files / "dnase.bw"], files / "c.bedpe", files / "cage.bw", None, 1500)
     with pytest.raises(InputError, match="1000 bp grid, which does not divide --bin-size 1500"):
         load_graphs(inputs)
