@@ -163,10 +163,8 @@ def contact_edges(
         frame["chrom1"] = frame["chrom1"].replace(mapping)
         frame["chrom2"] = frame["chrom2"].replace(mapping)
     stats = ContactStats(total=len(frame))
-    if "score" in frame:
-        score = pd.to_numeric(frame["score"], errors="coerce").fillna(1.0).to_numpy()
-    else:
-        score = np.ones(len(frame))
+    score = frame["score"] if "score" in frame else pd.Series(1.0, index=frame.index)
+    frame["weight"] = pd.to_numeric(score, errors="coerce").fillna(1.0)
     same = (frame["chrom1"] == frame["chrom2"]).to_numpy()
     stats.inter_chromosomal = int((~same).sum())
     limits = frame["chrom1"].map(sizes).to_numpy(dtype=float, na_value=np.nan)
@@ -178,15 +176,11 @@ def contact_edges(
     )
     stats.off_genome = int((same & ~inside).sum())
     edges: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    sub = frame[inside]
-    score = score[inside]
-    for chrom, rows in sub.groupby("chrom1", sort=False):
-        idx = rows.index.to_numpy()
-        pos = np.searchsorted(sub.index.to_numpy(), idx)
+    for chrom, rows in frame[inside].groupby("chrom1", sort=False):
         a = _anchor_bins(rows["start1"].to_numpy(), rows["end1"].to_numpy(), bin_size)
         b = _anchor_bins(rows["start2"].to_numpy(), rows["end2"].to_numpy(), bin_size)
         src, dst, which = _cross(a, b)
-        weight = score[pos][which]
+        weight = rows["weight"].to_numpy()[which]
         loop = src == dst
         stats.self_loops += int(loop.sum())
         src, dst, weight = src[~loop], dst[~loop], weight[~loop]
