@@ -93,7 +93,7 @@ def main() -> None:
             )
             if args.study_protocol:
                 study = TrainOptions(epochs=1000, lr=1e-4, batch_size=1, patience=1000)
-                config_study = ModelConfig(name=model, dropout=0.0)
+                config_study = ModelConfig(name=model, channels=64, dropout=0.0)  # the study's
                 r = timed_run(args.data, model, study, config_study, Path(tmp) / f"{model}_s")
                 print(
                     f"{model} study protocol: {r['seconds']:.1f} s, test MSE {r['test_mse']:.3f}",

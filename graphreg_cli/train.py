@@ -28,9 +28,9 @@ class TrainOptions:
 
     epochs: int = 400
     lr: float = 3e-3
-    batch_size: int = 0  # chromosomes per step; 0 = all training chromosomes at once
-    patience: int = 60
-    lr_patience: int = 20  # halve the lr after this many epochs without improvement; 0 = off
+    batch_size: int = 4  # chromosomes per step; 0 = all training chromosomes at once
+    patience: int = 30
+    lr_patience: int = 10  # halve the lr after this many epochs without improvement; 0 = off
     loss: str = "mse"
     seed: int = 0
     device: str = "auto"

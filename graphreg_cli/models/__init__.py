@@ -17,12 +17,12 @@ class ModelConfig:
 
     name: str = "gat"
     in_features: int = 1
-    channels: int = 64
+    channels: int = 32
     cnn_layers: int = 5
     graph_layers: int = 3
     decoder_layers: int = 2
     heads: int = 4
-    dropout: float = 0.0
+    dropout: float = 0.1
     kernel_size: int = 3
     window: int = 11  # linear model: bins of the local window
 
