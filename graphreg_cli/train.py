@@ -30,6 +30,7 @@ class TrainOptions:
     lr: float = 3e-3
     batch_size: int = 4  # chromosomes per step; 0 = all training chromosomes at once
     patience: int = 30
+    min_epochs: int = 100  # never stop early before this many epochs
     lr_patience: int = 10  # halve the lr after this many epochs without improvement; 0 = off
     loss: str = "mse"
     seed: int = 0
@@ -209,7 +210,7 @@ def train(
                 _checkpoint(
                     out, model, optimiser, scheduler, epoch + 1, best, best_epoch, best_state
                 )
-            if since_best >= options.patience:
+            if since_best >= options.patience and epoch + 1 >= options.min_epochs:
                 log(
                     f"early stop at epoch {epoch + 1}: no improvement for {options.patience} epochs"
                 )

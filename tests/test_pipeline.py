@@ -291,3 +291,32 @@ def test_explain_with_truth_and_perturb(trained, tiny_dataset, tmp_path):
     assert list(values) == ["chr1"] and values["chr1"][:20].any()
     bad = runner.invoke(app, ["perturb", "--model", str(trained), "--region", "chr1:5-2"])
     assert bad.exit_code == 1 and "START <= END" in bad.output
+
+
+def test_early_stopping_waits_for_min_epochs(tiny_dataset, tmp_path):
+    """With lr 0 nothing improves after epoch 1: training stops at --min-epochs, not before."""
+    out = tmp_path / "stop"
+    args = [
+        "train",
+        "--model",
+        "cnn",
+        str(tiny_dataset / "dnase.bw"),
+        str(tiny_dataset / "contacts.bedpe"),
+        "--out",
+        str(out),
+        "--lr",
+        "0",
+        "--patience",
+        "2",
+        "--min-epochs",
+        "7",
+        "--epochs",
+        "50",
+        "--channels",
+        "8",
+    ]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "early stop at epoch 7" in result.output
+    config = json.loads((out / "config.json").read_text())
+    assert config["result"]["epochs_run"] == 7 and config["result"]["best_epoch"] == 1

@@ -102,6 +102,9 @@ def train(
     patience: int = typer.Option(
         T.patience, help="Stop after this many epochs without a better validation loss."
     ),
+    min_epochs: int = typer.Option(
+        T.min_epochs, help="Train at least this many epochs before early stopping."
+    ),
     lr_patience: int = typer.Option(
         T.lr_patience,
         help="Halve the lr after this many epochs without a better validation "
@@ -151,6 +154,7 @@ def train(
         batch_size=batch_size,
         patience=patience,
         lr_patience=lr_patience,
+        min_epochs=min_epochs,
         loss=loss,
         seed=seed,
         device=device,
