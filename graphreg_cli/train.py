@@ -17,7 +17,16 @@ from graphreg_cli.errors import GraphregError
 from graphreg_cli.features import FeatureSpec
 from graphreg_cli.metrics import compute_metrics
 from graphreg_cli.models import ModelConfig, build_model
-from graphreg_cli.runs import CHECKPOINT, CONFIG, LOG, WEIGHTS, open_run, save_json, save_tensors
+from graphreg_cli.runs import (
+    CHECKPOINT,
+    CONFIG,
+    LOG,
+    METRICS,
+    WEIGHTS,
+    open_run,
+    save_json,
+    save_tensors,
+)
 
 LOSSES = ("mse", "poisson")
 
@@ -146,6 +155,9 @@ def train(
         )
         log(f"resuming at epoch {start_epoch + 1} (best val so far {best:.4f})")
     out.mkdir(parents=True, exist_ok=True)
+    if not resume:  # a fresh run never leaves an earlier run's weights or metrics behind
+        for stale in (WEIGHTS, CHECKPOINT, METRICS):
+            (out / stale).unlink(missing_ok=True)
     save_json(config, out / CONFIG)
     log_path = out / LOG
     if not resume or not log_path.exists():
