@@ -18,6 +18,7 @@ every (gene, candidate) pair:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -320,8 +321,7 @@ def write_links(scores: pd.DataFrame, method: str, bin_size: int, path) -> None:
 
 def plot_pr(scores: pd.DataFrame, truth: pd.DataFrame, path) -> None:
     """Precision-recall curves of every method against the true links."""
-    from graphreg_cli.io.atomic import atomic_path
-    from graphreg_cli.plots import _pyplot
+    from graphreg_cli.plots import _pyplot, save_figure
 
     plt = _pyplot()
     key = ["chrom", "gene_bin", "element_bin"]
@@ -339,6 +339,4 @@ def plot_pr(scores: pd.DataFrame, truth: pd.DataFrame, path) -> None:
     ax.set_ylim(0, 1.02)
     ax.legend(fontsize=8, loc="lower left")
     fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=110, format="png")
-    plt.close(fig)
+    save_figure(fig, Path(path))

@@ -17,6 +17,7 @@ from graphreg_cli.io.bigwig import write_bigwig
 from graphreg_cli.io.chromsizes import write_chromsizes
 from graphreg_cli.io.fasta import write_n_genome
 from graphreg_cli.io.igv import IgvTrack, write_igv_session
+from graphreg_cli.io.schemas import BEDPE_COLUMNS
 from graphreg_cli.simulate import Dataset
 
 FILES = {
@@ -111,19 +112,7 @@ def links_frame(data: Dataset) -> pd.DataFrame:
                     kind,
                 )
             )
-    columns = [
-        "chrom1",
-        "start1",
-        "end1",
-        "chrom2",
-        "start2",
-        "end2",
-        "name",
-        "score",
-        "strand1",
-        "strand2",
-        "extra1",
-    ]
+    columns = [*BEDPE_COLUMNS, "extra1"]
     return pd.DataFrame(rows, columns=columns)
 
 

@@ -18,6 +18,15 @@ def _pyplot():
     return plt
 
 
+def save_figure(fig, path: Path) -> Path:
+    """Save a matplotlib figure as PNG atomically and close it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=110, format="png")
+    _pyplot().close(fig)
+    return path
+
+
 def plot_chromosomes(graphs, preds, folder: Path, bin_size: int) -> list[Path]:
     """One PNG per chromosome: CAGE truth and prediction, gene bins, contact arcs below.
 
@@ -55,11 +64,7 @@ def plot_chromosomes(graphs, preds, folder: Path, bin_size: int) -> list[Path]:
         bottom.set_ylabel("contacts")
         bottom.set_xlabel(f"{g.chrom} position (Mb)")
         fig.tight_layout()
-        path = folder / f"{g.chrom}.png"
-        with atomic_path(path) as tmp:
-            fig.savefig(tmp, dpi=110, format="png")
-        plt.close(fig)
-        written.append(path)
+        written.append(save_figure(fig, folder / f"{g.chrom}.png"))
     return written
 
 
@@ -75,8 +80,4 @@ def plot_gene_scatter(graphs, preds, path: Path) -> Path:
     ax.set_xlabel("true log1p(CAGE) at gene bins")
     ax.set_ylabel("predicted log1p(CAGE)")
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=110, format="png")
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)

@@ -40,7 +40,7 @@ class TrainOptions:
     batch_size: int = 4  # chromosomes per step; 0 = all training chromosomes at once
     patience: int = 30
     min_epochs: int = 100  # never stop early before this many epochs
-    lr_patience: int = 10  # halve the lr after this many epochs without improvement; 0 = off
+    lr_patience: int = 0  # halve the lr after this many epochs without improvement; 0 = off
     loss: str = "mse"
     seed: int = 0
     device: str = "auto"
