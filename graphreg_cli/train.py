@@ -40,7 +40,8 @@ class TrainOptions:
     batch_size: int = 4  # chromosomes per step; 0 = all training chromosomes at once
     patience: int = 30
     min_epochs: int = 100  # never stop early before this many epochs
-    lr_patience: int = 0  # halve the lr after this many epochs without improvement; 0 = off
+    lr_patience: int = 10  # after min_epochs, halve the lr after this many epochs without
+    # improvement; 0 = constant lr
     loss: str = "mse"
     seed: int = 0
     device: str = "auto"
@@ -204,8 +205,8 @@ def train(
                     )
                 )
             )
-            if scheduler is not None:
-                scheduler.step(val_loss)
+            if scheduler is not None and epoch + 1 > options.min_epochs:
+                scheduler.step(val_loss)  # no decay while the graph layers warm up
             if val_loss < best:
                 best, best_epoch, since_best = val_loss, epoch + 1, 0
                 best_state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
