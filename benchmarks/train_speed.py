@@ -92,7 +92,9 @@ def main() -> None:
                 }
             )
             if args.study_protocol:
-                study = TrainOptions(epochs=1000, lr=1e-4, batch_size=1, patience=1000)
+                study = TrainOptions(
+                    epochs=1000, lr=1e-4, batch_size=1, patience=1000, lr_patience=0
+                )
                 config_study = ModelConfig(name=model, channels=64, dropout=0.0)  # the study's
                 r = timed_run(args.data, model, study, config_study, Path(tmp) / f"{model}_s")
                 print(
