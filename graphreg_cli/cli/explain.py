@@ -21,7 +21,7 @@ def explain(
         DEFAULT_RUN, "--model", "-m", file_okay=False, help="Run folder written by graphreg train."
     ),
     genes: Path = typer.Option(
-        None, "--genes", "-g", exists=True, dir_okay=False, help="Genes BED [default: the run's]."
+        None, "--genes", "-g", exists=True, dir_okay=False, help="Genes BED (default: the run's)."
     ),
     output: Path = typer.Option(
         Path("explained_links.bedpe"),
@@ -34,7 +34,7 @@ def explain(
     tsv: Path = typer.Option(
         None,
         dir_okay=False,
-        help="Also write every method's scores as TSV [default: OUTPUT with .tsv].",
+        help="Also write every method's scores as TSV (default: OUTPUT with .tsv).",
     ),
     truth: Path = typer.Option(
         None,
@@ -46,7 +46,7 @@ def explain(
     pr_plot: Path = typer.Option(
         None,
         dir_okay=False,
-        help="With --truth: precision-recall PNG [default: OUTPUT with .pr.png].",
+        help="With --truth: precision-recall PNG (default: OUTPUT with .pr.png).",
     ),
     split: str = typer.Option("all", help="Chromosomes to explain: all, train, val or test."),
     window: int = typer.Option(0, help="Also score bins within this many bins of each gene."),

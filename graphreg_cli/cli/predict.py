@@ -33,7 +33,7 @@ def predict(
         "--output",
         "-o",
         dir_okay=False,
-        help="bigWig to write [default: stdout when redirected].",
+        help="bigWig to write (default: stdout when redirected).",
     ),
     genes: Path = typer.Option(
         None,
@@ -41,7 +41,7 @@ def predict(
         "-g",
         exists=True,
         dir_okay=False,
-        help="Genes BED for new inputs [default: the run's].",
+        help="Genes BED for new inputs (default: the run's).",
     ),
     device: str = typer.Option("auto", help="auto, cpu or cuda."),
 ) -> None:

@@ -92,7 +92,7 @@ def train(
         DEFAULT_RUN, "--out", "-o", file_okay=False, help="Run folder for weights, config and log."
     ),
     bin_size: int = typer.Option(
-        None, help="Graph bin size in bp [default: from dataset.json, else 5000]."
+        None, help="Graph bin size in bp (default: from dataset.json, else 5000)."
     ),
     val_chroms: str = typer.Option(None, help="Comma-separated validation chromosomes."),
     test_chroms: str = typer.Option(None, help="Comma-separated test chromosomes."),
@@ -107,8 +107,8 @@ def train(
     ),
     lr_patience: int = typer.Option(
         T.lr_patience,
-        help="Halve the lr after this many epochs without a better validation "
-        "loss (0 = constant lr).",
+        help="After --min-epochs, halve the lr after this many epochs without a "
+        "better validation loss (0 = constant lr).",
     ),
     loss: str = typer.Option(T.loss, help=f"Loss: {' or '.join(LOSSES)}."),
     channels: int = typer.Option(M.channels, help="Hidden channels."),
