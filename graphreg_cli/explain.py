@@ -294,9 +294,18 @@ def explain_run(
     return scores
 
 
+def _scaled(magnitude: np.ndarray) -> np.ndarray:
+    """Scores as integers 1-1000, largest = 1000 (the BED convention). IGV's BEDPE reader
+    failed to load files with scores down to 1e-6 (IGV 2.16, "Index -36 out of bounds")."""
+    top = magnitude.max() if len(magnitude) else 0.0
+    if top <= 0:
+        return np.ones(len(magnitude), dtype=np.int64)
+    return np.maximum(1, np.round(1000 * magnitude / top)).astype(np.int64)
+
+
 def write_links(scores: pd.DataFrame, method: str, bin_size: int, path) -> None:
-    """BEDPE for IGV: gene anchor, element anchor, gene name, |score| (arc height), then
-    effect sign (+1/-1) and method in extra columns."""
+    """BEDPE for IGV: gene anchor, element anchor, gene name, |score| scaled to 1-1000 (arc
+    height; raw values are in the TSV), then effect sign (+1/-1) and method in extra columns."""
     from graphreg_cli.io.bedpe import write_bedpe
 
     value = scores[METHODS[method]].to_numpy(dtype=np.float64)
@@ -309,7 +318,7 @@ def write_links(scores: pd.DataFrame, method: str, bin_size: int, path) -> None:
             "start2": scores["element_bin"] * bin_size,
             "end2": (scores["element_bin"] + 1) * bin_size,
             "name": scores["gene_name"],
-            "score": np.round(np.abs(value), 6),
+            "score": _scaled(np.abs(value)),
             "strand1": ".",
             "strand2": ".",
             "extra1": np.where(value < 0, -1, 1),

@@ -55,8 +55,9 @@ def explain(
 ) -> None:
     """Score the elements that drive each gene: saliency, in-silico deletion, ABC, distance.
 
-    Writes OUTPUT (BEDPE: IGV draws arcs with height = |score|; column 11 is the effect
-    sign, +1 enhancer / -1 silencer; column 12 the method) and a TSV with every method.
+    Writes OUTPUT (BEDPE: IGV draws arcs; score = |score| scaled to 1-1000; column 11 is the
+    effect sign, +1 enhancer / -1 silencer; column 12 the method) and a TSV with every
+    method's raw scores.
     """
     from graphreg_cli.explain import (
         ExplainOptions,
