@@ -27,10 +27,10 @@ from pathlib import Path
 
 import torch
 
-from graphreg_cli.data import Inputs, load_graphs
+from graphreg_cli.data import Inputs
+from graphreg_cli.evaluate import evaluate_run
 from graphreg_cli.models import ModelConfig
-from graphreg_cli.runs import open_run
-from graphreg_cli.train import TrainOptions, split_metrics, train
+from graphreg_cli.train import TrainOptions, train
 
 DEFAULT_DATA = Path(__file__).resolve().parent.parent.parent / "shared/seed-data/enhancers_only"
 STUDY_SECONDS = {"gat": 334.0, "cnn": 186.0}
@@ -43,17 +43,14 @@ def timed_run(
         [data / "dnase.bw"], data / "contacts.bedpe", data / "cage.bw", data / "genes.bed", 5000
     )
     start = time.perf_counter()
-    train(inputs, out, config, options, log=lambda m: None)
+    result = train(inputs, out, config, options, log=lambda m: None)["result"]
     seconds = time.perf_counter() - start
-    run = open_run(out)
-    graphs = load_graphs(run.inputs, split=run.split)
-    test = [run.features.apply(g) for g in graphs if g.split == "test"]
-    metrics = split_metrics(run.model(), test, "cpu")
+    metrics = evaluate_run(out, "test", device="cpu", log=lambda m: None)
     return {
         "seconds": seconds,
         "test_mse": metrics["mse"],
         "roi_mse": metrics["roi_mse"],
-        "epochs": run.config["result"]["epochs_run"],
+        "epochs": result["epochs_run"],
     }
 
 

@@ -16,10 +16,10 @@ import statistics
 import tempfile
 from pathlib import Path
 
-from graphreg_cli.data import Inputs, load_graphs
+from graphreg_cli.data import Inputs
+from graphreg_cli.evaluate import evaluate_run
 from graphreg_cli.models import ModelConfig
-from graphreg_cli.runs import open_run
-from graphreg_cli.train import TrainOptions, split_metrics, train
+from graphreg_cli.train import TrainOptions, train
 
 DATA = Path(__file__).resolve().parent.parent.parent / "shared/seed-data/enhancers_only"
 SETTINGS = [  # model, gene channel, edges
@@ -48,10 +48,8 @@ def main() -> None:
                 out = Path(tmp) / f"{model}_{gene_input}_{edges}_{seed}"
                 options = TrainOptions(gene_input=gene_input, edges=edges, seed=seed)
                 train(inputs, out, ModelConfig(name=model), options, log=lambda m: None)
-                run = open_run(out)
-                graphs = load_graphs(run.inputs, split=run.split)
-                test = [run.features.apply(g) for g in graphs if g.split == "test"]
-                mse.append(split_metrics(run.model(), test, "cpu")["mse"])
+                metrics = evaluate_run(out, "test", device="cpu", log=lambda m: None)
+                mse.append(metrics["mse"])
             runs = ", ".join(f"{m:.3f}" for m in mse)
             print(
                 f"| {model} | {'yes' if gene_input else 'no'} | {edges} | "

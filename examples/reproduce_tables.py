@@ -21,12 +21,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from graphreg_cli.data import Inputs, load_graphs
+from graphreg_cli.data import Inputs
+from graphreg_cli.evaluate import evaluate_run
 from graphreg_cli.export import write_dataset
 from graphreg_cli.models import ModelConfig
-from graphreg_cli.runs import open_run
 from graphreg_cli.simulate import SimulationParams, simulate
-from graphreg_cli.train import TrainOptions, split_metrics, train
+from graphreg_cli.train import TrainOptions, train
 
 SEED_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "seed-data"
 STUDY = {  # test MSE / ROI MSE, Tables I and II
@@ -65,14 +65,11 @@ def run_one(folder: Path, model: str, gene_input: bool, out: Path, quick: bool) 
         lr=1e-2 if model == "linear" else TrainOptions.lr,
     )
     start = time.perf_counter()
-    train(inputs, out, ModelConfig(name=model), options, log=lambda m: None)
+    result = train(inputs, out, ModelConfig(name=model), options, log=lambda m: None)["result"]
     seconds = time.perf_counter() - start
-    run = open_run(out)
-    graphs = load_graphs(run.inputs, split=run.split)
-    test = [run.features.apply(g) for g in graphs if g.split == "test"]
-    metrics = split_metrics(run.model(), test, "cpu")
+    metrics = evaluate_run(out, "test", device="cpu", log=lambda m: None)
     metrics["seconds"] = round(seconds, 1)
-    metrics["best_epoch"] = run.config["result"]["best_epoch"]
+    metrics["best_epoch"] = result["best_epoch"]
     return metrics
 
 

@@ -7,19 +7,6 @@ import torch.nn.functional as F
 from torch import nn
 
 
-def conv_stack(in_ch: int, channels: int, layers: int, kernel: int, dropout: float) -> nn.Module:
-    """The study's trunk: Conv1d(in→C) then ``layers`` x [InstanceNorm, Conv1d(C→C), ReLU]."""
-    pad = (kernel - 1) // 2
-    stack = nn.Sequential(nn.Conv1d(in_ch, channels, kernel, padding=pad))
-    for _ in range(layers):
-        stack.append(nn.InstanceNorm1d(channels))
-        stack.append(nn.Conv1d(channels, channels, kernel, padding=pad))
-        stack.append(nn.ReLU())
-        if dropout:
-            stack.append(nn.Dropout(dropout))
-    return stack
-
-
 def conv_blocks(channels: int, layers: int, kernel: int, dropout: float) -> nn.Module:
     """``layers`` x [InstanceNorm, Conv1d(C→C), ReLU] (the study's decoder)."""
     pad = (kernel - 1) // 2
@@ -30,6 +17,13 @@ def conv_blocks(channels: int, layers: int, kernel: int, dropout: float) -> nn.M
         stack.append(nn.ReLU())
         if dropout:
             stack.append(nn.Dropout(dropout))
+    return stack
+
+
+def conv_stack(in_ch: int, channels: int, layers: int, kernel: int, dropout: float) -> nn.Module:
+    """The study's trunk: Conv1d(in→C) then ``layers`` x [InstanceNorm, Conv1d(C→C), ReLU]."""
+    stack = nn.Sequential(nn.Conv1d(in_ch, channels, kernel, padding=(kernel - 1) // 2))
+    stack.extend(conv_blocks(channels, layers, kernel, dropout))
     return stack
 
 
