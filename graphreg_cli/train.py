@@ -15,7 +15,6 @@ from graphreg_cli import __version__
 from graphreg_cli.data import Inputs, load_graphs
 from graphreg_cli.errors import GraphregError
 from graphreg_cli.features import FeatureSpec
-from graphreg_cli.metrics import compute_metrics
 from graphreg_cli.models import ModelConfig, build_model
 from graphreg_cli.runs import (
     CHECKPOINT,
@@ -80,12 +79,6 @@ def predict_graphs(model, graphs: list[Data], device, batch_size: int = 16) -> l
         sizes = torch.bincount(batch.batch.cpu(), minlength=batch.num_graphs).tolist()
         out.extend(p.numpy().astype(np.float32) for p in torch.split(pred, sizes))
     return out
-
-
-def split_metrics(model, graphs: list[Data], device) -> dict:
-    """Metrics (see :mod:`graphreg_cli.metrics`) of ``model`` over ``graphs``."""
-    preds = predict_graphs(model, graphs, device)
-    return compute_metrics([(p, g.y.numpy(), g.gene_mask.numpy()) for p, g in zip(preds, graphs)])
 
 
 def train(

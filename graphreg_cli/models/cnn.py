@@ -13,8 +13,6 @@ class EpiCNN(nn.Module):
     ``forward(x: (N, F), edge_index, edge_weight, batch: (N,)) -> (N,)``; the graph is ignored.
     """
 
-    uses_graph = False
-
     def __init__(self, config):
         super().__init__()
         c = config

@@ -16,7 +16,6 @@ class GraphModel(nn.Module):
     ``forward(x: (N, F), edge_index: (2, E), edge_weight: (E,), batch: (N,)) -> (N,)``.
     """
 
-    uses_graph = True
     uses_weights = False
 
     def __init__(self, config):

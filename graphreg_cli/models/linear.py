@@ -16,8 +16,6 @@ class GraphLinear(nn.Module):
     regression with graph-aggregated neighbours. ``forward(...) -> (N,)``.
     """
 
-    uses_graph = True
-
     def __init__(self, config):
         super().__init__()
         c = config
