@@ -161,7 +161,7 @@ def train(
     size = options.batch_size or len(train_set)
     full = Batch.from_data_list(train_set).to(device) if size >= len(train_set) else None
     clock = time.perf_counter()
-    epoch = start_epoch
+    done = start_epoch  # epochs completed
     since_best = 0
     try:
         for epoch in range(start_epoch, options.epochs):
@@ -210,6 +210,7 @@ def train(
                     f"{epoch + 1}\t{np.mean(losses):.6g}\t{val_mse:.6g}\t"
                     f"{val_loss:.6g}\t{time.perf_counter() - clock:.2f}\n"
                 )
+            done = epoch + 1
             if on_epoch:
                 on_epoch(epoch + 1, options.epochs, float(np.mean(losses)), val_mse, best)
             if (epoch + 1) % options.checkpoint_every == 0:
@@ -221,14 +222,13 @@ def train(
                     f"early stop at epoch {epoch + 1}: no improvement for {options.patience} epochs"
                 )
                 break
-        epoch += 1
     except KeyboardInterrupt:
-        _checkpoint(out, model, optimiser, scheduler, epoch, best, best_epoch, best_state)
-        log(f"interrupted: checkpoint at epoch {epoch} saved in {out}; add --resume to continue")
+        _checkpoint(out, model, optimiser, scheduler, done, best, best_epoch, best_state)
+        log(f"interrupted: checkpoint at epoch {done} saved in {out}; add --resume to continue")
         raise
-    _checkpoint(out, model, optimiser, scheduler, epoch, best, best_epoch, best_state)
+    _checkpoint(out, model, optimiser, scheduler, done, best, best_epoch, best_state)
     config["result"] = {
-        "epochs_run": epoch,
+        "epochs_run": done,
         "best_epoch": best_epoch,
         "best_val_loss": best,
         "seconds": round(time.perf_counter() - clock, 2),
