@@ -16,9 +16,9 @@ import torch
 from torch_geometric.data import Data
 
 from graphreg_cli.errors import GraphregError, InputError
-from graphreg_cli.io.bed import read_bed
 from graphreg_cli.io.bedpe import read_bedpe
 from graphreg_cli.io.bigwig import bigwig_chroms, n_bins, open_bigwig, read_bins
+from graphreg_cli.io.gtf import read_genes
 from graphreg_cli.io.text import check_in_genome
 
 SPLITS = ("train", "val", "test")
@@ -225,8 +225,9 @@ def _merge(pairs: np.ndarray, weight: np.ndarray, n: int):
 def gene_bins(path: Path, sizes: dict[str, int], bin_size: int, log=None) -> dict[str, np.ndarray]:
     """TSS bin of each gene (strand-aware: ``+``/``.`` → start, ``-`` → end - 1).
 
+    Genes come from a BED or a GTF/GFF (``gene`` rows); several TSSs in one bin count once.
     Genes on chromosomes the tracks lack are skipped with a note."""
-    frame = read_bed(path)
+    frame = read_genes(path)
     log = log or (lambda m: None)
     mapping = reconcile_names(frame["chrom"], sizes, "genes", log)
     frame["chrom"] = frame["chrom"].replace(mapping)

@@ -204,11 +204,11 @@ def truth_metrics(scores: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
 
 
 def gene_names(path, sizes: dict[str, int], bin_size: int) -> dict[tuple[str, int], str]:
-    """``{(chrom, TSS bin): name}`` from a genes BED (names of genes sharing a bin joined)."""
+    """``{(chrom, TSS bin): name}`` from a genes BED or GTF (names sharing a bin joined)."""
     from graphreg_cli.data import reconcile_names
-    from graphreg_cli.io.bed import read_bed
+    from graphreg_cli.io.gtf import read_genes
 
-    frame = read_bed(path)
+    frame = read_genes(path)
     frame["chrom"] = frame["chrom"].replace(
         reconcile_names(frame["chrom"], sizes, "genes", lambda m: None)
     )

@@ -118,3 +118,26 @@ def test_names_without_chr_are_reconciled(files):
     inputs = Inputs([files / "dnase.bw"], files / "c.bedpe", files / "cage.bw", None, 1500)
     with pytest.raises(InputError, match="1000 bp grid, which does not divide --bin-size 1500"):
         load_graphs(inputs)
+
+
+def test_genes_from_gtf(files):
+    """GENCODE-style GTF without 'chr': gene rows, strand-aware TSS, names kept."""
+    from graphreg_cli.explain import gene_names
+    from graphreg_cli.io.gtf import read_gtf_genes
+
+    gtf = files / "genes.gtf"
+    gtf.write_text(
+        '1\tHAVANA\tgene\t11\t2000\t.\t+\t.\tgene_id "G1"; gene_name "ALPHA";\n'
+        '1\tHAVANA\ttranscript\t11\t2000\t.\t+\t.\tgene_id "G1"; transcript_id "T1";\n'
+        '1\tHAVANA\tgene\t3001\t7200\t.\t-\t.\tgene_id "G2"; gene_name "BETA";\n'
+    )
+    genes = read_gtf_genes(gtf)
+    assert list(genes["name"]) == ["ALPHA", "BETA"] and list(genes["start"]) == [10, 3000]
+    inputs = Inputs([files / "dnase.bw"], files / "c.bedpe", files / "cage.bw", gtf, BIN)
+    graphs = load_graphs(inputs, split={})
+    assert graphs[0].gene_mask.nonzero().flatten().tolist() == [0, 7]  # BETA on '-': end - 1
+    assert gene_names(gtf, SIZES, BIN) == {("chr1", 0): "ALPHA", ("chr1", 7): "BETA"}
+    bad = files / "bad.gtf"
+    bad.write_text("not a gtf\n")
+    with pytest.raises(InputError, match="bad.gtf"):
+        read_gtf_genes(bad)

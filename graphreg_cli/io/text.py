@@ -126,7 +126,7 @@ def check_in_genome(
             f"{name} is not found in chromosome sizes file; "
             "check the chromosome names (e.g. 'chr1' vs '1')",
             path,
-            int(frame["line"].iat[i]),
+            int(frame["line"].iat[i]) or None,  # 0: line unknown (e.g. parsed by pyranges)
         )
     limits = frame[chrom].map(sizes).to_numpy()
     over = frame[end].to_numpy() > limits
@@ -136,7 +136,7 @@ def check_in_genome(
             f"End coordinate {frame[end].iat[i]} bigger than {frame[chrom].iat[i]} size of "
             f"{limits[i]}; is this file for another assembly?",
             path,
-            int(frame["line"].iat[i]),
+            int(frame["line"].iat[i]) or None,
         )
 
 
