@@ -21,7 +21,12 @@ def explain(
         DEFAULT_RUN, "--model", "-m", file_okay=False, help="Run folder written by graphreg train."
     ),
     genes: Path = typer.Option(
-        None, "--genes", "-g", exists=True, dir_okay=False, help="Genes BED (default: the run's)."
+        None,
+        "--genes",
+        "-g",
+        exists=True,
+        dir_okay=False,
+        help="Genes BED or GTF (default: the run's).",
     ),
     output: Path = typer.Option(
         Path("explained_links.bedpe"),

@@ -41,7 +41,7 @@ def predict(
         "-g",
         exists=True,
         dir_okay=False,
-        help="Genes BED for new inputs (default: the run's).",
+        help="Genes BED or GTF for new inputs (default: the run's).",
     ),
     device: str = typer.Option("auto", help="auto, cpu or cuda."),
 ) -> None:

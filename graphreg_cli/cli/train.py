@@ -86,7 +86,7 @@ def train(
         "-g",
         exists=True,
         dir_okay=False,
-        help="Genes BED (TSS = start on +, end on -); marks gene bins.",
+        help="Genes BED6 or GTF/GFF (TSS = start on +, end on -); marks gene bins.",
     ),
     out: Path = typer.Option(
         DEFAULT_RUN, "--out", "-o", file_okay=False, help="Run folder for weights, config and log."
