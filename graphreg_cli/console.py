@@ -25,3 +25,8 @@ def progress_bar():
         console=console,
         transient=False,
     )
+
+
+def note(message: str) -> None:
+    """Log a one-line note on stderr (the ``log`` callback the library functions take)."""
+    console.print(f"[yellow]note:[/] {message}")

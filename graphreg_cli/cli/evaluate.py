@@ -7,8 +7,9 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from graphreg_cli.console import console
-from graphreg_cli.runs import DEFAULT_RUN, METRICS
+from graphreg_cli.cli.options import device_option, run_option
+from graphreg_cli.console import console, note
+from graphreg_cli.runs import METRICS
 
 LABELS = {
     "mse": "MSE, all bins (study's Test MSE)",
@@ -21,16 +22,14 @@ LABELS = {
 
 
 def evaluate(
-    model: Path = typer.Option(
-        DEFAULT_RUN, "--model", "-m", file_okay=False, help="Run folder written by graphreg train."
-    ),
+    model: Path = run_option(),
     split: str = typer.Option("test", help="Chromosomes to score: test, val, train or all."),
     plots: Path = typer.Option(
         None,
         file_okay=False,
         help="Folder for PNGs: truth vs prediction per chromosome, and at gene bins.",
     ),
-    device: str = typer.Option("auto", help="auto, cpu or cuda."),
+    device: str = device_option(),
 ) -> None:
     """Score a trained model: study's MSE and ROI MSE, Poisson NLL, Pearson/Spearman r.
 
@@ -40,9 +39,7 @@ def evaluate(
 
     if split not in ("test", "val", "train", "all"):
         raise typer.BadParameter("choose test, val, train or all", param_hint="--split")
-    metrics = evaluate_run(
-        model, split, plots, device, log=lambda m: console.print(f"[yellow]note:[/] {m}")
-    )
+    metrics = evaluate_run(model, split, plots, device, log=note)
     table = Table(
         title=f"{metrics['model']} on {split} chromosomes "
         f"({metrics['chromosomes']}, {metrics['gene_bins']} gene bins)",

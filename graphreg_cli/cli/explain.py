@@ -7,27 +7,14 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from graphreg_cli.console import console, progress_bar
+from graphreg_cli.cli.options import device_option, genes_option, run_option
+from graphreg_cli.console import console, note, progress_bar
 from graphreg_cli.explain import METHODS
-from graphreg_cli.runs import DEFAULT_RUN
-
-
-def _note(message: str) -> None:
-    console.print(f"[yellow]note:[/] {message}")
 
 
 def explain(
-    model: Path = typer.Option(
-        DEFAULT_RUN, "--model", "-m", file_okay=False, help="Run folder written by graphreg train."
-    ),
-    genes: Path = typer.Option(
-        None,
-        "--genes",
-        "-g",
-        exists=True,
-        dir_okay=False,
-        help="Genes BED or GTF (default: the run's).",
-    ),
+    model: Path = run_option(),
+    genes: Path = genes_option(),
     output: Path = typer.Option(
         Path("explained_links.bedpe"),
         "--output",
@@ -56,7 +43,7 @@ def explain(
     split: str = typer.Option("all", help="Chromosomes to explain: all, train, val or test."),
     window: int = typer.Option(0, help="Also score bins within this many bins of each gene."),
     width: int = typer.Option(5, help="Bins per element (deleted / summed), centred."),
-    device: str = typer.Option("auto", help="auto, cpu or cuda."),
+    device: str = device_option(),
 ) -> None:
     """Score the elements that drive each gene: saliency, in-silico deletion, ABC, distance.
 
@@ -89,7 +76,7 @@ def explain(
             options,
             genes,
             device,
-            log=_note,
+            log=note,
             progress=lambda d, t: progress.update(task, completed=d, total=t),
         )
     write_links(scores, method, bin_size, output)
@@ -120,9 +107,7 @@ def explain(
 
 def perturb(
     region: str = typer.Option(..., help="Region to perturb, e.g. chr1:1,200,001-1,210,000."),
-    model: Path = typer.Option(
-        DEFAULT_RUN, "--model", "-m", file_okay=False, help="Run folder written by graphreg train."
-    ),
+    model: Path = run_option(),
     scale: float = typer.Option(
         0.0, help="Multiply the region's input tracks by this (0 = knock down, 2 = double)."
     ),
@@ -134,13 +119,13 @@ def perturb(
         help="bigWig of the predicted change in expression.",
     ),
     top: int = typer.Option(10, help="How many of the most affected genes to print."),
-    device: str = typer.Option("auto", help="auto, cpu or cuda."),
+    device: str = device_option(),
 ) -> None:
     """Knock a region's input down (or up) and write the predicted change in CAGE."""
     from graphreg_cli.perturb import perturb_run
     from graphreg_cli.predict import write_prediction
 
-    sizes, delta, bin_size, where, genes = perturb_run(model, region, scale, device, log=_note)
+    sizes, delta, bin_size, where, genes = perturb_run(model, region, scale, device, log=note)
     write_prediction(output, sizes, delta, bin_size)
     table = Table(
         title=f"Genes most affected by scaling {where} by {scale:g}", title_justify="left"

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import typer
 
-from graphreg_cli.console import console
+from graphreg_cli.cli.options import device_option, genes_option, run_option
+from graphreg_cli.console import console, note
 from graphreg_cli.errors import GraphregError
-from graphreg_cli.runs import DEFAULT_RUN
 
 
 def stdout_is_terminal() -> bool:
@@ -25,9 +25,7 @@ def predict(
         dir_okay=False,
         show_default=False,
     ),
-    model: Path = typer.Option(
-        DEFAULT_RUN, "--model", "-m", file_okay=False, help="Run folder written by graphreg train."
-    ),
+    model: Path = run_option(),
     output: Path = typer.Option(
         None,
         "--output",
@@ -35,15 +33,8 @@ def predict(
         dir_okay=False,
         help="bigWig to write (default: stdout when redirected).",
     ),
-    genes: Path = typer.Option(
-        None,
-        "--genes",
-        "-g",
-        exists=True,
-        dir_okay=False,
-        help="Genes BED or GTF for new inputs (default: the run's).",
-    ),
-    device: str = typer.Option("auto", help="auto, cpu or cuda."),
+    genes: Path = genes_option("Genes BED or GTF for new inputs (default: the run's)."),
+    device: str = device_option(),
 ) -> None:
     """Predict CAGE on every chromosome and write it as a bigWig.
 
@@ -63,12 +54,11 @@ def predict(
         if len(files) < 2:
             raise typer.BadParameter("give TRACK.bw ... CONTACTS.bedpe", param_hint="FILES")
         *tracks, contacts = files
-    log = lambda m: console.print(f"[yellow]note:[/] {m}")  # noqa: E731
-    sizes, preds, bin_size = predict_run(model, tracks, contacts, genes, device, log=log)
+    sizes, preds, bin_size = predict_run(model, tracks, contacts, genes, device, log=note)
     if output is not None:
         write_prediction(output, sizes, preds, bin_size)
         console.print(f"wrote {output} ({len(preds)} chromosomes, {bin_size} bp bins)")
-        session = write_session(model, output, log=log)
+        session = write_session(model, output, log=note)
         if session:
             console.print(f"IGV session: {session}")
         return

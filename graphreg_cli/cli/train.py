@@ -7,7 +7,8 @@ from pathlib import Path
 
 import typer
 
-from graphreg_cli.console import console, progress_bar
+from graphreg_cli.cli.options import device_option
+from graphreg_cli.console import console, note, progress_bar
 from graphreg_cli.data import Inputs
 from graphreg_cli.errors import GraphregError
 from graphreg_cli.features import EDGE_MODES
@@ -124,7 +125,7 @@ def train(
         help=f"Contact edges: {' or '.join(EDGE_MODES)} (to-genes: only edges into gene bins).",
     ),
     seed: int = typer.Option(T.seed, help="Random seed (same seed: same metrics on CPU)."),
-    device: str = typer.Option(T.device, help="auto, cpu or cuda (auto picks a GPU when present)."),
+    device: str = device_option(),
     resume: bool = typer.Option(False, help="Continue an interrupted run in --out."),
 ) -> None:
     """Train Epi-GraphReg (or a baseline) to predict CAGE from tracks and contacts.
@@ -185,7 +186,7 @@ def train(
             val=_chroms(val_chroms),
             test=_chroms(test_chroms),
             resume=resume,
-            log=lambda m: console.print(f"[yellow]note:[/] {m}"),
+            log=note,
             on_epoch=on_epoch,
         )
     r = result["result"]
