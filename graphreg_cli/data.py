@@ -308,8 +308,10 @@ def load_graphs(
     val: list[str] | None = None,
     test: list[str] | None = None,
     log=None,
+    only: list[str] | None = None,
 ) -> list[Data]:
-    """One ``Data`` per chromosome of the tracks (those without contacts have no edges).
+    """One ``Data`` per chromosome of the tracks (those without contacts have no edges);
+    with ``only``, just those chromosomes (tracks are read for them alone).
 
     Each graph has ``x: (n_bins, n_tracks) float32`` (raw track means per bin),
     ``y: (n_bins,) float32`` (target, zeros when there is none), ``edge_index: (2, E) int64``,
@@ -339,7 +341,7 @@ def load_graphs(
             f"{len(without)} chromosome(s) without contacts (kept as graphs without edges): "
             f"{', '.join(without[:5])}{', ...' if len(without) > 5 else ''}"
         )
-    chroms = list(sizes)
+    chroms = [c for c in sizes if only is None or c in only]
     split = split or find_split(inputs, val, test, chroms)
     genes = gene_bins(inputs.genes, sizes, inputs.bin_size, log) if inputs.genes else {}
     handles = [open_bigwig(t) for t in inputs.tracks]

@@ -26,10 +26,10 @@ def evaluate_run(
     """
     run = open_run(run_dir)
     dev = pick_device(device)
-    graphs = load_graphs(run.inputs, split=run.split, log=log)
-    chosen = [g for g in graphs if split == "all" or g.split == split]
-    if not chosen:
+    wanted = run.chromosomes(split)
+    if not wanted:
         raise GraphregError(f"--split {split}: the run has no {split} chromosome")
+    chosen = load_graphs(run.inputs, split=run.split, log=log, only=wanted)
     if not any(bool(g.y.any()) for g in chosen):
         log("the target is zero everywhere on these chromosomes; metrics will be trivial")
     spec = run.features

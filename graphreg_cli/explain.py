@@ -270,13 +270,10 @@ def explain_run(
         raise GraphregError("explain needs gene bins: give --genes GENES.bed")
     inputs = Inputs(recorded.tracks, recorded.contacts, recorded.target, genes, recorded.bin_size)
     dev = pick_device(device)
-    graphs = [
-        g
-        for g in load_graphs(inputs, split=run.split, log=log)
-        if split == "all" or g.split == split
-    ]
-    if not graphs:
+    wanted = run.chromosomes(split)
+    if not wanted:
         raise GraphregError(f"--split {split}: the run has no {split} chromosome")
+    graphs = load_graphs(inputs, split=run.split, log=log, only=wanted)
     model = run.model(dev)
     spec = run.features
     frames = []

@@ -64,9 +64,7 @@ def perturb_run(run_dir, region_text: str, scale: float = 0.0, device: str = "au
     sizes = bigwig_chroms(inputs.tracks[0])
     region = parse_region(region_text, sizes)
     dev = pick_device(device)
-    graph = next(
-        g for g in load_graphs(inputs, split=run.split, log=log) if g.chrom == region.chrom
-    )
+    (graph,) = load_graphs(inputs, split=run.split, log=log, only=[region.chrom])
     model = run.model(dev)
     spec = run.features
     bins = slice(region.start // inputs.bin_size, -(-region.end // inputs.bin_size))

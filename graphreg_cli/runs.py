@@ -46,6 +46,10 @@ class Run:
     def split(self) -> dict[str, str]:
         return self.config["split"]
 
+    def chromosomes(self, part: str) -> list[str]:
+        """The run's chromosomes in ``part`` (train, val, test) or all of them (``all``)."""
+        return [c for c, p in self.split.items() if part == "all" or p == part]
+
     def model(self, device: str = "cpu") -> torch.nn.Module:
         """The best model, in eval mode."""
         weights = self.folder / WEIGHTS
