@@ -22,3 +22,42 @@ CHROMSIZES_COLUMNS = ["chrom", "length"]
 
 # Columns that hold integers (0-based, half-open coordinates).
 INT_COLUMNS = {"start", "end", "start1", "end1", "start2", "end2"}
+
+# Contacts read from any supported format (graphreg_cli.io.contacts.read_contacts): the six
+# anchor columns, the contact's strength, its FDR/q-value (NaN when none) and source line.
+CONTACT_COLUMNS = BEDPE_COLUMNS[:6] + ["score", "fdr", "line"]
+
+# Loop-caller tables with a header line; names match case-insensitively, anchors are always the
+# first six columns. "signature": header names identifying the format; "score": the contact
+# strength column (None: -log10 of the FDR); "fdr": the FDR column(s), each with older aliases.
+LOOP_HEADERS = {
+    "hiccups": {  # Juicer merged_loops.bedpe: #chr1 x1 x2 chr2 y1 y2 ... observed ... fdrBL ...
+        "label": "Juicer HiCCUPS",
+        "signature": ("x1", "y1"),
+        "score": ("observed", "o"),  # GSE63525 looplists: o, fdr_bl, fdr_donut, ...
+        "fdr": (
+            ("fdrBL", "fdr_bl"),
+            ("fdrDonut", "fdr_donut"),
+            ("fdrH", "fdr_h"),
+            ("fdrV", "fdr_v"),
+        ),
+    },
+    "fithichip": {  # *.interactions_FitHiC_Q0.01.bed: chr1 s1 e1 chr2 s2 e2 cc ... Q-Value_Bias
+        "label": "FitHiChIP",
+        "signature": ("s1", "e1", "cc"),
+        "score": ("cc",),
+        "fdr": (("Q-Value_Bias", "Q-Value"),),
+    },
+    "hicdcplus": {  # gi_list_write: chrI startI endI chrJ startJ endJ D counts pvalue qvalue ...
+        "label": "HiC-DC+",
+        "signature": ("startI", "startJ"),
+        "score": ("counts",),
+        "fdr": (("qvalue",),),
+    },
+    "mustache": {  # BIN1_CHR BIN1_START BIN1_END BIN2_CHROMOSOME ... BIN2_END FDR DETECTION_SCALE
+        "label": "Mustache",
+        "signature": ("FDR", "DETECTION_SCALE"),
+        "score": None,
+        "fdr": (("FDR",),),
+    },
+}
