@@ -7,10 +7,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyBigWig
 
 from graphreg_cli import __version__
 from graphreg_cli.errors import GraphregError
-from graphreg_cli.io.atomic import atomic_text
+from graphreg_cli.io.atomic import atomic_path, atomic_text
 from graphreg_cli.io.bed import write_bed
 from graphreg_cli.io.bedpe import write_bedpe
 from graphreg_cli.io.bigwig import write_bigwig
@@ -44,8 +45,9 @@ def regulator_name(chrom: str, b: int, kind: str) -> str:
     return f"{chrom}_{kind}{b}"
 
 
-def _bins_frame(chrom: str, bins: np.ndarray, bin_size: int) -> pd.DataFrame:
-    return pd.DataFrame({"chrom": chrom, "start": bins * bin_size, "end": (bins + 1) * bin_size})
+def _end(b: int, size: int, length: int) -> int:
+    """End of bin ``b``: the chromosome's end for a last, partial bin."""
+    return min((b + 1) * size, length)
 
 
 def genes_frame(data: Dataset) -> pd.DataFrame:
@@ -53,7 +55,9 @@ def genes_frame(data: Dataset) -> pd.DataFrame:
     size = data.params.bin_size
     parts = []
     for c in data.chromosomes:
-        frame = _bins_frame(c.name, c.gene_bins, size)
+        bins = c.gene_bins
+        ends = np.minimum((bins + 1) * size, c.length)
+        frame = pd.DataFrame({"chrom": c.name, "start": bins * size, "end": ends})
         frame["name"] = [gene_name(c.name, b) for b in c.gene_bins]
         parts.append(frame)
     out = pd.concat(parts, ignore_index=True)
@@ -69,7 +73,7 @@ def regulators_frame(data: Dataset) -> pd.DataFrame:
         elements = [(b, "enhancer", ENHANCER_RGB) for b in c.enhancer_bins.tolist()]
         elements += [(b, "silencer", SILENCER_RGB) for b in c.silencer_bins.tolist()]
         for b, kind, rgb in sorted(elements):
-            start, end = b * size, (b + 1) * size
+            start, end = b * size, _end(b, size, c.length)
             rows.append(
                 (c.name, start, end, regulator_name(c.name, b, kind), 0, ".", start, end, rgb)
             )
@@ -82,8 +86,9 @@ def contacts_frame(data: Dataset) -> pd.DataFrame:
     size = data.params.bin_size
     rows = []
     for c in data.chromosomes:
+        n = c.length
         for a, b in sorted(map(tuple, c.contacts.tolist())):
-            rows.append((c.name, a * size, (a + 1) * size, c.name, b * size, (b + 1) * size))
+            rows.append((c.name, a * size, _end(a, size, n), c.name, b * size, _end(b, size, n)))
     frame = pd.DataFrame(rows, columns=["chrom1", "start1", "end1", "chrom2", "start2", "end2"])
     frame["name"], frame["score"] = ".", 1
     return frame
@@ -101,10 +106,10 @@ def links_frame(data: Dataset) -> pd.DataFrame:
                 (
                     c.name,
                     reg * size,
-                    (reg + 1) * size,
+                    _end(reg, size, c.length),
                     c.name,
                     gene * size,
-                    (gene + 1) * size,
+                    _end(gene, size, c.length),
                     name,
                     sign,
                     ".",
@@ -125,6 +130,8 @@ def manifest(data: Dataset) -> dict:
         "graphreg_version": __version__,
         "seed": p.seed,
         "bin_size": p.bin_size,
+        "input_bin_size": p.dnase_bin_size,
+        "genome": p.genome or None,
         "parameters": p.to_json(),
         "chromosome_sizes": data.sizes,
         "split": {
@@ -154,6 +161,36 @@ def session_tracks(folder: Path) -> list[IgvTrack]:
     ]
 
 
+def write_gapped_bigwig(
+    path: str | Path, sizes: dict[str, int], tracks: dict[str, np.ndarray], step: int
+) -> None:
+    """Write ``{chrom: (ceil(length / step),) array}`` of ``step``-bp bins as a bigWig,
+    atomically, leaving out bins of value 0 (gaps, read back as 0).
+
+    One ``addEntries`` call per chromosome (fixed span, variable starts); a last, partial bin
+    ends at the chromosome's size. Values must be finite (the simulation's are).
+    """
+    with atomic_path(path) as tmp:
+        handle = pyBigWig.open(str(tmp), "w")
+        try:
+            handle.addHeader(list(sizes.items()), maxZooms=10)
+            for chrom, length in sizes.items():
+                if chrom not in tracks:
+                    continue
+                values = np.asarray(tracks[chrom], dtype=np.float64)
+                keep = np.flatnonzero(values)
+                last = len(values) - 1
+                partial = length % step != 0 and keep.size > 0 and keep[-1] == last
+                body = keep[:-1] if partial else keep
+                if body.size:
+                    handle.addEntries(chrom, body * step, values=values[body], span=step)
+                if partial:
+                    start = last * step
+                    handle.addEntries([chrom], [start], ends=[length], values=[values[last]])
+        finally:
+            handle.close()
+
+
 def write_dataset(data: Dataset, out: str | Path, step=None) -> list[Path]:
     """Write every file of the dataset into ``out``; ``step(name)`` is called per file.
 
@@ -180,8 +217,12 @@ def write_dataset(data: Dataset, out: str | Path, step=None) -> list[Path]:
     write_n_genome(sizes, out / FILES["genome"])
     done("genome")
     for key in ("dnase", "cage"):
-        tracks = {c.name: getattr(c, key) for c in data.chromosomes}
-        write_bigwig(out / FILES[key], sizes, tracks, p.bin_size)
+        if key == "dnase" and p.dnase_bin_size < p.bin_size:
+            fine = {c.name: c.dnase_fine for c in data.chromosomes}
+            write_gapped_bigwig(out / FILES[key], sizes, fine, p.dnase_bin_size)
+        else:
+            tracks = {c.name: getattr(c, key) for c in data.chromosomes}
+            write_bigwig(out / FILES[key], sizes, tracks, p.bin_size)
         done(key)
     write_bedpe(contacts_frame(data), out / FILES["contacts"])
     done("contacts")

@@ -7,15 +7,24 @@ regulators sit on distinct random bins; genes and enhancers get a DNase peak (ce
 average and noise added to a share of bins; each gene is linked to random enhancers (and
 silencers) and its CAGE is the sum, over links and offsets ``-w..w``, of the regulator's DNase
 (silencers subtract), clipped at 0, plus noise.
+
+Chromosomes are ``chr1..chrN`` of ``bins`` bins each, or real ones (``sizes``: a chrom.sizes
+table or a built-in genome) with ``ceil(length / bin_size)`` bins each and genes, regulators
+and decoys per 1000 bins. With ``input_bin_size`` below ``bin_size``, DNase is also drawn at
+that finer resolution (:mod:`graphreg_cli.fine_dnase`), each bin's mean its graph-bin value.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
 from graphreg_cli.errors import GraphregError
+from graphreg_cli.fine_dnase import fine_dnase
+
+MAX_FINE_VALUES = 200_000_000  # fine DNase values in memory: 800 MB of float32
 
 
 @dataclass(frozen=True)
@@ -40,10 +49,44 @@ class SimulationParams:
     silencer_signal: str = "weaker"
     decoy_contacts: int = 0
     seed: int = 0
+    input_bin_size: int | None = None
+    sizes: tuple[tuple[str, int], ...] = ()
+    genome: str = ""
+    val_chroms: tuple[str, ...] = ()
+    test_chroms: tuple[str, ...] = ()
 
     @property
     def enhancers(self) -> int:
         return self.regulators - self.silencers
+
+    @property
+    def dnase_bin_size(self) -> int:
+        """Resolution of ``dnase.bw`` in bp: ``input_bin_size``, else ``bin_size``."""
+        return self.bin_size if self.input_bin_size is None else self.input_bin_size
+
+    def chromosome_sizes(self) -> dict[str, int]:
+        """``{chrom: length in bp}``: ``sizes``, else chr1..chrN of ``bins * bin_size``."""
+        if self.sizes:
+            return dict(self.sizes)
+        return {f"chr{i + 1}": self.bins * self.bin_size for i in range(self.chromosomes)}
+
+    def layout(self, n: int) -> tuple[int, int, int, int]:
+        """``(genes, enhancers, silencers, decoys)`` on a chromosome of ``n`` bins.
+
+        Without ``sizes`` the counts are per chromosome. With ``sizes`` they are per 1000 bins,
+        rounded; a chromosome too short to give a gene its enhancers (and silencers) gets none.
+        """
+        if not self.sizes:
+            return self.genes, self.enhancers, self.silencers, self.decoy_contacts
+        scale = n / 1000
+        genes = round(self.genes * scale)
+        regulators = min(round(self.regulators * scale), n - genes)
+        silencers = min(round(self.silencers * scale), regulators)
+        enhancers = regulators - silencers
+        short = silencers and silencers < self.silencers_per_gene
+        if enhancers < self.enhancers_per_gene or short:
+            genes = 0
+        return genes, enhancers, silencers, round(self.decoy_contacts * scale)
 
     def check(self) -> None:
         """Raise GraphregError for requests that cannot be met, before anything is written."""
@@ -72,6 +115,10 @@ class SimulationParams:
                 f"--silencers {self.silencers} is more than --regulators {self.regulators}; "
                 "silencers are a share of the regulators"
             )
+        self._check_resolution()
+        if self.sizes:
+            self._check_genome()
+            return
         if self.genes + self.regulators > self.bins:
             raise GraphregError(
                 f"{self.genes} genes + {self.regulators} regulators do not fit on "
@@ -100,15 +147,85 @@ class SimulationParams:
                 f"--split {','.join(map(str, self.split))} must be three counts "
                 f"(train,val,test) adding up to --chromosomes {self.chromosomes}"
             )
+        self._check_split()
+
+    def _check_split(self) -> None:
         if self.split[0] < 1:
             raise GraphregError("--split needs at least one training chromosome")
         if self.silencer_signal not in ("weaker", "same"):
             raise GraphregError("--silencer-signal must be 'weaker' or 'same'")
 
+    def _check_resolution(self) -> None:
+        fine = self.dnase_bin_size
+        if fine < 1:
+            raise GraphregError("--input-bin-size must be at least 1")
+        if fine > self.bin_size:
+            raise GraphregError(
+                f"--input-bin-size {fine} is larger than --bin-size {self.bin_size}; "
+                "DNase can be finer than the graph bins, not coarser"
+            )
+        if self.bin_size % fine:
+            near = sorted({_divisor_below(self.bin_size, self.bin_size // k) for k in (50, 10)})
+            raise GraphregError(
+                f"--input-bin-size {fine} does not divide --bin-size {self.bin_size}; "
+                f"pick a divisor such as {' or '.join(map(str, near))}"
+            )
+        values = sum(math.ceil(n / fine) for n in self.chromosome_sizes().values())
+        if fine < self.bin_size and values > MAX_FINE_VALUES:
+            raise GraphregError(
+                f"--input-bin-size {fine} makes {values:,} DNase values (at most "
+                f"{MAX_FINE_VALUES:,}); use a larger --input-bin-size"
+            )
+
+    def _check_genome(self) -> None:
+        """The checks of :meth:`check` for real chromosome sizes (counts per 1000 bins)."""
+        if self.chromosomes != len(self.sizes):
+            raise GraphregError(
+                f"{self.chromosomes} chromosomes asked but {len(self.sizes)} sizes given"
+            )
+        if self.genes + self.regulators > 1000:
+            raise GraphregError(
+                f"{self.genes} genes + {self.regulators} regulators per 1000 bins do not fit; "
+                "each needs a bin of its own"
+            )
+        if len(self.split) != 3 or min(self.split) < 0 or sum(self.split) != len(self.sizes):
+            raise GraphregError(
+                f"--split {','.join(map(str, self.split))} must be three counts "
+                f"(train,val,test) adding up to the {len(self.sizes)} chromosomes given"
+            )
+        names = {name for name, _ in self.sizes}
+        for name in self.val_chroms + self.test_chroms:
+            if name not in names:
+                raise GraphregError(f"split chromosome {name} is not among the chromosome sizes")
+        if set(self.val_chroms) & set(self.test_chroms):
+            raise GraphregError("a chromosome cannot be both in val and in test")
+        if self.genes and not any(self.layout(n)[0] for n in self.bins_per_chromosome()):
+            silencers = f" and {self.silencers_per_gene} silencers" if self.silencers else ""
+            raise GraphregError(
+                f"no chromosome is long enough to give a gene its {self.enhancers_per_gene} "
+                f"enhancers{silencers} at --regulators {self.regulators} (--silencers "
+                f"{self.silencers}) per 1000 bins; raise --regulators or lower --bin-size"
+            )
+        self._check_split()
+
+    def bins_per_chromosome(self) -> list[int]:
+        """Graph bins of each chromosome, the last one partial when the length is not a
+        multiple of ``bin_size``."""
+        return [math.ceil(n / self.bin_size) for n in self.chromosome_sizes().values()]
+
     def to_json(self) -> dict:
+        """The parameters for ``dataset.json`` (``sizes`` go to its ``chromosome_sizes``)."""
         data = asdict(self)
+        del data["sizes"]
         data["split"] = list(self.split)
+        data["val_chroms"], data["test_chroms"] = list(self.val_chroms), list(self.test_chroms)
+        data["input_bin_size"] = self.dnase_bin_size
         return data
+
+
+def _divisor_below(n: int, limit: int) -> int:
+    """The largest divisor of ``n`` that is at most ``limit`` (at least 1)."""
+    return max(d for d in range(1, max(limit, 1) + 1) if n % d == 0)
 
 
 @dataclass
@@ -116,7 +233,9 @@ class Chromosome:
     """One simulated chromosome. Arrays are per bin: ``dnase, cage: (bins,) float32``.
 
     ``links``: ``(n_links, 3)`` int64 rows of (regulator bin, gene bin, sign ±1);
-    ``contacts``: ``(n_contacts, 2)`` int64 bin pairs, lower bin first, links then decoys.
+    ``contacts``: ``(n_contacts, 2)`` int64 bin pairs, lower bin first, links then decoys;
+    ``length``: bp; ``dnase_fine``: ``(ceil(length / input_bin_size),) float32`` when DNase
+    is finer than the graph bins, else None.
     """
 
     name: str
@@ -128,6 +247,8 @@ class Chromosome:
     links: np.ndarray
     contacts: np.ndarray
     n_decoys: int = 0
+    length: int = 0
+    dnase_fine: np.ndarray | None = None
 
 
 @dataclass
@@ -137,12 +258,19 @@ class Dataset:
 
     @property
     def sizes(self) -> dict[str, int]:
-        length = self.params.bins * self.params.bin_size
-        return {c.name: length for c in self.chromosomes}
+        return {c.name: c.length for c in self.chromosomes}
 
     def split_of(self) -> dict[str, str]:
-        train, val, _ = self.params.split
+        """``{chrom: train|val|test}``: the named val/test chromosomes when the parameters
+        have them, else ``split`` counts in chromosome order."""
         names = [c.name for c in self.chromosomes]
+        p = self.params
+        if p.val_chroms or p.test_chroms:
+            return {
+                n: "val" if n in p.val_chroms else "test" if n in p.test_chroms else "train"
+                for n in names
+            }
+        train, val, _ = p.split
         return {
             name: "train" if i < train else "val" if i < train + val else "test"
             for i, name in enumerate(names)
@@ -165,7 +293,11 @@ def _peaks(rng, raw: np.ndarray, centres: np.ndarray, strong: bool, half: int) -
 
 def _smooth(values: np.ndarray, width: int) -> np.ndarray:
     """Centred moving average of ``width`` bins (zeros beyond the chromosome ends)."""
-    return np.convolve(values, np.ones(width) / width, mode="same")
+    kernel = np.ones(width) / width
+    if width <= len(values):
+        return np.convolve(values, kernel, mode="same")
+    start = (width - 1) // 2  # a chromosome shorter than the window: 'same' would be too long
+    return np.convolve(values, kernel, mode="full")[start : start + len(values)]
 
 
 def _noise(rng, values: np.ndarray, share: float, level: float) -> None:
@@ -174,13 +306,17 @@ def _noise(rng, values: np.ndarray, share: float, level: float) -> None:
     values[hit] += level * rng.random(int(hit.sum()))
 
 
-def simulate_chromosome(p: SimulationParams, rng: np.random.Generator, name: str) -> Chromosome:
-    """Simulate one chromosome of ``p.bins`` bins."""
-    n = p.bins
-    spots = rng.choice(n, size=p.genes + p.regulators, replace=False)
-    genes = np.sort(spots[: p.genes])
-    enhancers = np.sort(spots[p.genes : p.genes + p.enhancers])
-    silencers = np.sort(spots[p.genes + p.enhancers :])
+def simulate_chromosome(
+    p: SimulationParams, rng: np.random.Generator, name: str, length: int | None = None
+) -> Chromosome:
+    """Simulate one chromosome of ``length`` bp (default ``p.bins * p.bin_size``)."""
+    length = p.bins * p.bin_size if length is None else length
+    n = math.ceil(length / p.bin_size)
+    n_genes, n_enhancers, n_silencers, n_decoys = p.layout(n)
+    spots = rng.choice(n, size=n_genes + n_enhancers + n_silencers, replace=False)
+    genes = np.sort(spots[:n_genes])
+    enhancers = np.sort(spots[n_genes : n_genes + n_enhancers])
+    silencers = np.sort(spots[n_genes + n_enhancers :])
 
     half = p.peak_width // 2
     raw = np.zeros(n)
@@ -210,7 +346,8 @@ def simulate_chromosome(p: SimulationParams, rng: np.random.Generator, name: str
 
     pairs = {tuple(sorted((int(r), int(g)))) for r, g, _ in links}
     contacts = sorted(pairs)
-    decoys = _decoys(rng, p, genes, np.concatenate([enhancers, silencers]), links, pairs)
+    regulators = np.concatenate([enhancers, silencers])
+    decoys = _decoys(rng, n_decoys, n, genes, regulators, links, pairs)
     return Chromosome(
         name=name,
         dnase=dnase.astype(np.float32),
@@ -221,27 +358,28 @@ def simulate_chromosome(p: SimulationParams, rng: np.random.Generator, name: str
         links=links,
         contacts=np.asarray(contacts + decoys, dtype=np.int64).reshape(-1, 2),
         n_decoys=len(decoys),
+        length=length,
     )
 
 
-def _decoys(rng, p, genes, regulators, links, taken: set) -> list[tuple[int, int]]:
-    """Contacts that regulate nothing: a random gene joined to a regulator it is not linked
-    to (any other bin when it is linked to all), never repeating a contact."""
+def _decoys(rng, count, n, genes, regulators, links, taken: set) -> list[tuple[int, int]]:
+    """``count`` contacts that regulate nothing on ``n`` bins: a random gene joined to a
+    regulator it is not linked to (any other bin when it is linked to all), never repeating a
+    contact."""
     decoys: list[tuple[int, int]] = []
-    if not p.decoy_contacts or not len(genes):
+    if not count or not len(genes):
         return decoys
     attempts = 0
-    while len(decoys) < p.decoy_contacts:
+    while len(decoys) < count:
         attempts += 1
-        if attempts > 100 * p.decoy_contacts + 1000:
+        if attempts > 100 * count + 1000:
             raise GraphregError(
-                f"cannot place {p.decoy_contacts} distinct decoy contacts on {p.bins} bins; "
-                "lower --decoy-contacts"
+                f"cannot place {count} distinct decoy contacts on {n} bins; lower --decoy-contacts"
             )
         gene = int(rng.choice(genes))
         linked = set(links[links[:, 1] == gene, 0].tolist())
         free = [int(r) for r in regulators if int(r) not in linked]
-        other = int(rng.choice(free)) if free else int(rng.integers(p.bins))
+        other = int(rng.choice(free)) if free else int(rng.integers(n))
         pair = tuple(sorted((gene, other)))
         if other == gene or pair in taken:
             continue
@@ -251,16 +389,23 @@ def _decoys(rng, p, genes, regulators, links, taken: set) -> list[tuple[int, int
 
 
 def simulate(params: SimulationParams, progress=None) -> Dataset:
-    """Simulate ``params.chromosomes`` chromosomes named chr1, chr2, ... .
+    """Simulate the chromosomes of ``params.chromosome_sizes()`` (chr1, chr2, ... by default).
 
     ``progress(done, total)`` is called after each chromosome when given. The same
-    ``params.seed`` gives identical arrays.
+    ``params.seed`` gives identical arrays. Fine DNase (``input_bin_size < bin_size``) comes
+    from its own random stream, so every other array is the same with or without it.
     """
     params.check()
     rng = np.random.default_rng(params.seed)
+    fine_rng = np.random.default_rng([params.seed, 1])
+    fine = params.dnase_bin_size
     data = Dataset(params)
-    for i in range(params.chromosomes):
-        data.chromosomes.append(simulate_chromosome(params, rng, f"chr{i + 1}"))
+    sizes = params.chromosome_sizes()
+    for i, (name, length) in enumerate(sizes.items()):
+        chrom = simulate_chromosome(params, rng, name, length)
+        if fine < params.bin_size:
+            chrom.dnase_fine = fine_dnase(chrom.dnase, length, params.bin_size, fine, fine_rng)
+        data.chromosomes.append(chrom)
         if progress:
-            progress(i + 1, params.chromosomes)
+            progress(i + 1, len(sizes))
     return data

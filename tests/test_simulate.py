@@ -223,3 +223,208 @@ def test_genome_fasta_is_valid_bgzf_with_index(tiny_dataset):
     for i in range(count):  # every indexed block starts a BGZF member
         compressed, _ = struct.unpack("<QQ", gzi[8 + 16 * i : 24 + 16 * i])
         assert raw[compressed : compressed + 4] == b"\x1f\x8b\x08\x04"
+
+
+# --- --input-bin-size: DNase finer than the graph bins -------------------------------------
+
+
+def test_arrays_are_those_of_the_code_before_input_bin_size_and_genomes():
+    """Pinned from the simulation before --input-bin-size/--chrom-sizes existed (same seed,
+    same draws): element bins, links and contacts exactly, DNase and CAGE to float32."""
+    params = SimulationParams(
+        chromosomes=3,
+        bins=300,
+        split=(1, 1, 1),
+        genes=5,
+        regulators=8,
+        silencers=3,
+        decoy_contacts=4,
+        seed=11,
+    )
+    data = simulate(params)
+    digest = hashlib.sha256()
+    for c in data.chromosomes:
+        for a in (c.gene_bins, c.enhancer_bins, c.silencer_bins, c.links, c.contacts):
+            digest.update(np.ascontiguousarray(a, dtype=np.int64).tobytes())
+    assert digest.hexdigest().startswith("daba8bef262be397481b276a699427bb")
+    dnase = np.concatenate([c.dnase for c in data.chromosomes])
+    cage = np.concatenate([c.cage for c in data.chromosomes])
+    assert float(dnase.sum()) == pytest.approx(126.68463897705078, rel=1e-6)
+    assert float(cage.sum()) == pytest.approx(199.47476196289062, rel=1e-6)
+    assert data.sizes == {f"chr{i}": 300 * 5000 for i in (1, 2, 3)}
+
+
+SMALL = ["--chromosomes", "3", "--bins", "120", "--split", "1,1,1", "--genes", "4"]
+SMALL += ["--regulators", "6", "--decoy-contacts", "2", "--seed", "4"]
+
+
+def _run(*args) -> None:
+    result = runner.invoke(app, ["simulate", *args])
+    assert result.exit_code == 0, result.output
+
+
+def test_input_bin_size_keeps_every_other_file_and_the_bin_means(tmp_path):
+    coarse, same, fine = tmp_path / "coarse", tmp_path / "same", tmp_path / "fine"
+    _run(*SMALL, "--out", str(coarse))
+    _run(*SMALL, "--input-bin-size", "5000", "--out", str(same))
+    _run(*SMALL, "--input-bin-size", "100", "--out", str(fine))
+    assert _digest(same) == _digest(coarse)  # the default is --bin-size
+    a, b = _digest(coarse), _digest(fine)
+    assert {k for k in a if a[k] != b[k]} == {"dnase.bw", "dataset.json"}
+
+    means = read_bigwig(fine / "dnase.bw", 5000)
+    for chrom, values in read_bigwig(coarse / "dnase.bw", 5000).items():
+        assert (values == 0).any()  # bins without DNase: gaps in the fine track
+        np.testing.assert_allclose(means[chrom], values, rtol=1e-5, atol=1e-9)
+    import pyBigWig
+
+    with pyBigWig.open(str(fine / "dnase.bw")) as handle:
+        intervals = handle.intervals("chr1")
+        assert {end - start for start, end, _ in intervals} == {100}
+        assert len(intervals) < 120 * 50 and all(v > 0 for _, _, v in intervals)
+    manifest = json.loads((fine / "dataset.json").read_text())
+    assert manifest["input_bin_size"] == 100 and manifest["bin_size"] == 5000
+    assert json.loads((coarse / "dataset.json").read_text())["input_bin_size"] == 5000
+
+
+def test_fine_dnase_keeps_each_bin_mean_up_to_a_partial_last_bin(tmp_path):
+    from graphreg_cli.export import write_gapped_bigwig
+    from graphreg_cli.fine_dnase import fine_dnase
+    from graphreg_cli.io.bigwig import open_bigwig, read_bins
+
+    length, bin_size, step = 12_345, 1000, 100
+    dnase = np.random.default_rng(0).random(13).astype(np.float32) + 0.1
+    dnase[3] = 0.0
+    fine = fine_dnase(dnase, length, bin_size, step, np.random.default_rng(1))
+    assert fine.shape == (124,) and fine.dtype == np.float32
+    assert not fine[30:40].any() and fine[40:].all()
+    peaks = fine[:30].reshape(3, 10)
+    assert (peaks.max(axis=1) > 1.3 * peaks.mean(axis=1)).all()  # a peak, not a flat bin
+    path = tmp_path / "fine.bw"
+    write_gapped_bigwig(path, {"chrZ": length}, {"chrZ": fine}, step)
+    with open_bigwig(path) as handle:
+        np.testing.assert_allclose(read_bins(handle, "chrZ", bin_size), dnase, rtol=1e-6)
+        last = handle.intervals("chrZ")[-1]
+        assert last[:2] == (12_300, length)
+        assert not handle.intervals("chrZ", 3000, 4000)
+
+
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        ("300", "--input-bin-size 300 does not divide --bin-size 5000; pick a divisor such as"),
+        ("10000", "--input-bin-size 10000 is larger than --bin-size 5000"),
+        ("0", "--input-bin-size must be at least 1"),
+    ],
+)
+def test_input_bin_size_must_divide_the_bin_size(tmp_path, value, message):
+    out = tmp_path / "never"
+    result = runner.invoke(app, ["simulate", *SMALL, "--input-bin-size", value, "-o", str(out)])
+    assert result.exit_code == 1 and message in " ".join(result.output.split())
+    assert not out.exists()
+
+
+# --- --chrom-sizes / --genome: real chromosome sizes ---------------------------------------
+
+
+def test_hg38_table_is_ucsc_primary_assembly():
+    from graphreg_cli.genomes import HG38, default_split
+
+    assert len(HG38) == 24 and HG38["chr1"] == 248_956_422 and HG38["chrY"] == 57_227_415
+    assert list(HG38)[-2:] == ["chrX", "chrY"] and "chrM" not in HG38
+    assert sum(HG38.values()) == 3_088_269_832
+    assert default_split(list(HG38), "hg38") == ((20, 2, 2), ("chr1", "chr11"), ("chr2", "chr12"))
+    assert default_split([f"c{i}" for i in range(12)]) == ((8, 2, 2), (), ())
+
+
+SIZES = {"chrA": 1_234_567, "chrB": 800_001, "chrC": 350_000, "chrD": 4_999}
+
+
+def test_chrom_sizes_gives_real_lengths_and_densities_per_1000_bins(tmp_path):
+    import pyBigWig
+
+    sizes_file = tmp_path / "small.sizes"
+    sizes_file.write_text("".join(f"{c}\t{n}\n" for c, n in SIZES.items()))
+    common = ["--chrom-sizes", str(sizes_file), "--decoy-contacts", "10", "--silencers", "10"]
+    coarse, fine = tmp_path / "coarse", tmp_path / "fine"
+    _run(*common, "--out", str(coarse))
+    _run(*common, "--input-bin-size", "500", "--out", str(fine))
+
+    assert read_chromsizes(fine / "chrom.sizes") == SIZES
+    for track in ("dnase", "cage"):  # entries never pass a chromosome's end
+        with pyBigWig.open(str(fine / f"{track}.bw")) as handle:
+            assert handle.chroms() == SIZES
+            for chrom, length in SIZES.items():
+                ends = [end for _, end, _ in handle.intervals(chrom) or []]
+                assert max(ends, default=0) <= length
+                assert track == "dnase" or ends[-1] == length  # CAGE has every bin
+    cage = read_bigwig(fine / "cage.bw", 5000)
+    assert {c: len(v) for c, v in cage.items()} == {"chrA": 247, "chrB": 161, "chrC": 70, "chrD": 1}
+    means = read_bigwig(fine / "dnase.bw", 5000)
+    for chrom, values in read_bigwig(coarse / "dnase.bw", 5000).items():
+        np.testing.assert_allclose(means[chrom], values, rtol=1e-5, atol=1e-9)
+
+    # per 1000 bins: chrA (247 bins) 5 genes, 5 regulators (2 silencers), 2 decoys; chrB (161)
+    # 3 regulators, 2 of them silencers: one enhancer is short of --enhancers-per-gene 3, so
+    # no genes (nor decoys); chrC (70) 1 silencer, no genes; chrD (1 bin) nothing
+    genes = read_bed(fine / "genes.bed", SIZES)
+    assert genes["chrom"].value_counts().to_dict() == {"chrA": 5}
+    regulators = read_bed(fine / "regulators.bed", SIZES)
+    assert (regulators["end"] <= regulators["chrom"].map(SIZES)).all()
+    manifest = json.loads((fine / "dataset.json").read_text())
+    assert manifest["split"] == {"train": ["chrA", "chrB"], "val": ["chrC"], "test": ["chrD"]}
+    assert manifest["chromosome_sizes"] == SIZES and manifest["genome"] == str(sizes_file)
+    assert manifest["counts"]["decoy_contacts"] == 2 and manifest["counts"]["silencers"] == 5
+
+
+def test_layout_scales_per_1000_bins():
+    p = SimulationParams(chromosomes=1, split=(1, 0, 0), silencers=10, sizes=(("c", 5_000_000),))
+    assert p.layout(1000) == (20, 10, 10, 0)
+    assert p.layout(2500) == (50, 25, 25, 0)
+    assert p.layout(100) == (0, 1, 1, 0)  # one enhancer cannot serve --enhancers-per-gene 3
+    assert SimulationParams().layout(77) == (20, 20, 0, 0)  # counts per chromosome otherwise
+
+
+def test_genome_hg38_end_to_end_with_graphreg_split(tmp_path):
+    from graphreg_cli.genomes import HG38
+
+    out = tmp_path / "hg38"
+    _run("--genome", "hg38", "--bin-size", "1000000", "--input-bin-size", "200000", "-o", str(out))
+    assert read_chromsizes(out / "chrom.sizes") == HG38
+    manifest = json.loads((out / "dataset.json").read_text())
+    assert manifest["split"]["val"] == ["chr1", "chr11"]
+    assert manifest["split"]["test"] == ["chr2", "chr12"]
+    assert manifest["genome"] == "hg38" and manifest["input_bin_size"] == 200_000
+    # 249 bins of chr1 at 1 Mb: round(20 * 0.249) = 5 genes
+    genes = read_bed(out / "genes.bed", HG38)
+    assert (genes["chrom"] == "chr1").sum() == 5
+    assert (out / "genome.fa.gz.fai").read_text().count("\n") == 24
+    assert 'genome="genome.fa.gz"' in (out / "igv_session.xml").read_text()
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (
+            ["--genome", "hg38", "--bins", "300"],
+            "--bins cannot be used with --chrom-sizes/--genome",
+        ),
+        (["--genome", "hg38", "--chromosomes", "3"], "--chromosomes cannot be used with"),
+        (
+            ["--genome", "hg38", "--chrom-sizes", "SIZES"],
+            "give --chrom-sizes or --genome, not both",
+        ),
+        (["--chrom-sizes", "SIZES", "--split", "3,0,0"], "adding up to the 4 chromosomes given"),
+        (["--chrom-sizes", "SIZES", "--genes", "990"], "per 1000 bins do not fit"),
+        (["--chrom-sizes", "SIZES", "--regulators", "5"], "no chromosome is long enough"),
+    ],
+)
+def test_chrom_sizes_guard_rails(tmp_path, args, message):
+    sizes_file = tmp_path / "small.sizes"
+    sizes_file.write_text("".join(f"{c}\t{n}\n" for c, n in SIZES.items()))
+    args = [str(sizes_file) if a == "SIZES" else a for a in args]
+    out = tmp_path / "never"
+    result = runner.invoke(app, ["simulate", *args, "-o", str(out)])
+    assert result.exit_code == 1, result.output
+    assert message in " ".join(result.output.split())
+    assert not out.exists()

@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from graphreg_cli.console import console, progress_bar
+from graphreg_cli.errors import GraphregError
 from graphreg_cli.simulate import SimulationParams
 from graphreg_cli.simulate import simulate as run_simulation
 
@@ -17,6 +18,10 @@ DEFAULTS = SimulationParams()
 class SilencerSignal(str, Enum):
     weaker = "weaker"
     same = "same"
+
+
+class Genome(str, Enum):
+    hg38 = "hg38"
 
 
 def _parse_split(text: str) -> tuple[int, int, int]:
@@ -29,7 +34,38 @@ def _parse_split(text: str) -> tuple[int, int, int]:
     return parts  # type: ignore[return-value]
 
 
+def _given(ctx: typer.Context, name: str) -> bool:
+    """Whether option ``name`` was set by the user (not left at its default)."""
+    source = ctx.get_parameter_source(name)
+    return source is not None and source.name not in ("DEFAULT", "DEFAULT_MAP")
+
+
+def _real_chromosomes(
+    ctx: typer.Context, chrom_sizes: Path | None, genome: Genome | None
+) -> tuple[dict[str, int], str, str | None]:
+    """``(sizes, label, built-in genome)`` for --chrom-sizes / --genome; ``({}, "", None)``
+    without them."""
+    if chrom_sizes is not None and genome is not None:
+        raise GraphregError("give --chrom-sizes or --genome, not both")
+    if chrom_sizes is None and genome is None:
+        return {}, "", None
+    for name in ("chromosomes", "bins"):
+        if _given(ctx, name):
+            raise GraphregError(
+                f"--{name} cannot be used with --chrom-sizes/--genome: the chromosomes and "
+                "their bins come from the sizes (ceil(length / --bin-size) bins each)"
+            )
+    if genome is not None:
+        from graphreg_cli.genomes import genome_sizes
+
+        return genome_sizes(genome.value), genome.value, genome.value
+    from graphreg_cli.io.chromsizes import read_chromsizes
+
+    return read_chromsizes(chrom_sizes), str(chrom_sizes), None
+
+
 def simulate(
+    ctx: typer.Context,
     out: Path = typer.Option(
         Path("graphreg_data"),
         "--out",
@@ -37,16 +73,52 @@ def simulate(
         help="Folder to write the dataset into.",
         file_okay=False,
     ),
-    chromosomes: int = typer.Option(DEFAULTS.chromosomes, help="Number of chromosomes."),
-    bins: int = typer.Option(DEFAULTS.bins, help="Bins per chromosome."),
-    bin_size: int = typer.Option(DEFAULTS.bin_size, help="Bin size in bp."),
-    genes: int = typer.Option(DEFAULTS.genes, help="Genes per chromosome."),
+    chromosomes: int = typer.Option(
+        DEFAULTS.chromosomes,
+        help="Number of chromosomes (chr1..chrN, all --bins long); not with "
+        "--chrom-sizes/--genome.",
+    ),
+    bins: int = typer.Option(
+        DEFAULTS.bins, help="Bins per chromosome; not with --chrom-sizes/--genome."
+    ),
+    bin_size: int = typer.Option(
+        DEFAULTS.bin_size, help="Graph bin size in bp: one node per bin; CAGE is written at it."
+    ),
+    input_bin_size: int = typer.Option(
+        None,
+        show_default="--bin-size",
+        help="Resolution of dnase.bw in bp; must divide --bin-size (e.g. 100 for 5000). Each "
+        "bin's DNase becomes a peak over finer bins whose mean is the bin's value, bins of 0 "
+        "left out as gaps; everything else is the same as without it.",
+    ),
+    chrom_sizes: Path = typer.Option(
+        None,
+        "--chrom-sizes",
+        exists=True,
+        dir_okay=False,
+        help="Simulate on these chromosomes (UCSC chrom.sizes: chrom<TAB>length) instead of "
+        "--chromosomes x --bins; then --genes, --regulators, --silencers and --decoy-contacts "
+        "are per 1000 bins, and the default split is the last 1/6 test, the 1/6 before val.",
+    ),
+    genome: Genome = typer.Option(
+        None,
+        case_sensitive=False,
+        help="Simulate on a built-in genome's chromosome sizes, like --chrom-sizes. hg38: "
+        "chr1..chr22, chrX, chrY; val chr1,chr11 and test chr2,chr12 (Epi-GraphReg's first "
+        "fold) unless --split is given.",
+    ),
+    genes: int = typer.Option(
+        DEFAULTS.genes, help="Genes per chromosome (per 1000 bins with --chrom-sizes/--genome)."
+    ),
     regulators: int = typer.Option(
-        DEFAULTS.regulators, help="Regulators (enhancers + silencers) per chromosome."
+        DEFAULTS.regulators,
+        help="Regulators (enhancers + silencers) per chromosome (per 1000 bins with "
+        "--chrom-sizes/--genome).",
     ),
     silencers: int = typer.Option(
         DEFAULTS.silencers,
-        help="How many of the regulators are silencers (the study's second dataset: 10).",
+        help="How many of the regulators are silencers (the study's second dataset: 10); "
+        "per 1000 bins with --chrom-sizes/--genome.",
     ),
     enhancers_per_gene: int = typer.Option(
         DEFAULTS.enhancers_per_gene, help="Enhancers linked to each gene."
@@ -55,7 +127,9 @@ def simulate(
         DEFAULTS.silencers_per_gene, help="Silencers linked to each gene (when --silencers > 0)."
     ),
     split: str = typer.Option(
-        "20,5,5", help="Train,val,test chromosome counts; must add up to --chromosomes."
+        "20,5,5",
+        help="Train,val,test chromosome counts, in chromosome order; must add up to "
+        "--chromosomes (or to the chromosomes of --chrom-sizes/--genome).",
     ),
     peak_width: int = typer.Option(
         DEFAULTS.peak_width, help="DNase peak width in bins, centred on each element."
@@ -83,7 +157,8 @@ def simulate(
     ),
     decoy_contacts: int = typer.Option(
         DEFAULTS.decoy_contacts,
-        help="Extra contacts per chromosome that regulate nothing (real Hi-C has many).",
+        help="Extra contacts per chromosome (per 1000 bins with --chrom-sizes/--genome) that "
+        "regulate nothing (real Hi-C has many).",
     ),
     seed: int = typer.Option(
         DEFAULTS.seed, help="Random seed; the same seed gives identical files."
@@ -94,9 +169,20 @@ def simulate(
     Genes and enhancers get DNase peaks; each gene is linked by a chromatin contact to
     --enhancers-per-gene enhancers (and --silencers-per-gene silencers), and its CAGE is the
     sum of their DNase. Open OUT/igv_session.xml in IGV (File > Open Session) to look.
+
+    Like real data: --genome hg38 --input-bin-size 100 writes 100 bp DNase (with gaps) and
+    5 kb CAGE on hg38's 24 chromosomes; --chrom-sizes FILE does the same on any genome.
     """
     from graphreg_cli.export import FILES, write_dataset
 
+    sizes, label, builtin = _real_chromosomes(ctx, chrom_sizes, genome)
+    counts, val_chroms, test_chroms = _parse_split(split), (), ()
+    if sizes:
+        from graphreg_cli.genomes import default_split
+
+        chromosomes = len(sizes)
+        if not _given(ctx, "split"):
+            counts, val_chroms, test_chroms = default_split(list(sizes), builtin)
     params = SimulationParams(
         chromosomes=chromosomes,
         bins=bins,
@@ -106,7 +192,7 @@ def simulate(
         silencers=silencers,
         enhancers_per_gene=enhancers_per_gene,
         silencers_per_gene=silencers_per_gene,
-        split=_parse_split(split),
+        split=counts,
         peak_width=peak_width,
         smooth_width=smooth_width,
         noise_fraction=noise_fraction,
@@ -116,6 +202,11 @@ def simulate(
         silencer_signal=silencer_signal.value,
         decoy_contacts=decoy_contacts,
         seed=seed,
+        input_bin_size=input_bin_size,
+        sizes=tuple(sizes.items()),
+        genome=label,
+        val_chroms=val_chroms,
+        test_chroms=test_chroms,
     )
     params.check()
     with progress_bar() as progress:
