@@ -1,7 +1,8 @@
 """Genomic files → one PyG graph per chromosome.
 
-Nodes are bins of ``bin_size`` bp; node features are the epigenomic tracks, the target is CAGE,
-and edges are chromatin contacts mapped to bins.
+Nodes are bins of ``bin_size`` bp (the graph resolution, where CAGE is predicted); node
+features are the epigenomic tracks read at ``input_bin_size`` (finer, e.g. 100 bp, pooled
+into nodes by the model's trunk), the target is CAGE, edges are chromatin contacts.
 """
 
 from __future__ import annotations
@@ -11,28 +12,43 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import torch
 from torch_geometric.data import Data
 
+from graphreg_cli.edges import EMPTY, ContactOptions, contact_edges
 from graphreg_cli.errors import GraphregError, InputError
-from graphreg_cli.io.bedpe import read_bedpe
-from graphreg_cli.io.bigwig import bigwig_chroms, n_bins, open_bigwig, read_bins
-from graphreg_cli.io.gtf import read_genes
-from graphreg_cli.io.text import check_in_genome
+from graphreg_cli.genes import gene_bins
+from graphreg_cli.io.bigwig import n_bins, open_bigwig, read_bins
+from graphreg_cli.naming import check_resolutions, chromosomes_of
 
 SPLITS = ("train", "val", "test")
 
 
 @dataclass
 class Inputs:
-    """The files a run reads; paths are absolute once resolved."""
+    """The files a run reads and their resolutions; paths are absolute once resolved.
+
+    ``bin_size``: graph nodes and CAGE (bp); ``input_bin_size``: the tracks (bp, divides
+    ``bin_size``; None = ``bin_size``); ``contact_options``: format and filters of the contacts.
+    """
 
     tracks: list[Path]
     contacts: Path
     target: Path | None = None
     genes: Path | None = None
     bin_size: int = 5000
+    input_bin_size: int | None = None
+    contact_options: ContactOptions = field(default_factory=ContactOptions)
+
+    @property
+    def fine(self) -> int:
+        """The tracks' resolution in bp."""
+        return self.input_bin_size or self.bin_size
+
+    @property
+    def pool(self) -> int:
+        """Input bins per graph node."""
+        return self.bin_size // self.fine
 
     def resolved(self) -> Inputs:
         def res(p):
@@ -44,6 +60,8 @@ class Inputs:
             res(self.target),
             res(self.genes),
             self.bin_size,
+            self.input_bin_size,
+            self.contact_options,
         )
 
     def to_json(self) -> dict:
@@ -53,6 +71,8 @@ class Inputs:
             "target": None if self.target is None else str(self.target),
             "genes": None if self.genes is None else str(self.genes),
             "bin_size": self.bin_size,
+            "input_bin_size": self.fine,
+            "contact_options": self.contact_options.to_json(),
         }
 
     @classmethod
@@ -62,20 +82,10 @@ class Inputs:
             [Path(t) for t in data["tracks"]],
             Path(data["contacts"]),
             bin_size=int(data["bin_size"]),
+            input_bin_size=data.get("input_bin_size"),
+            contact_options=ContactOptions(**data.get("contact_options", {})),
             **opt,
         )
-
-
-@dataclass
-class ContactStats:
-    """What happened to the BEDPE's contacts."""
-
-    total: int = 0
-    kept: int = 0
-    inter_chromosomal: int = 0
-    off_genome: int = 0
-    self_loops: int = 0
-    per_chrom: dict[str, int] = field(default_factory=dict)
 
 
 def find_split(
@@ -120,188 +130,6 @@ def find_split(
     }
 
 
-def _alias(name: str) -> str:
-    """A chromosome name without its 'chr' prefix, mitochondria as 'M'."""
-    bare = name[3:] if name.lower().startswith("chr") else name
-    return "M" if bare.upper() in ("M", "MT") else bare
-
-
-def reconcile_names(names, reference, what: str, log) -> dict[str, str]:
-    """Map the chromosome names of a file onto the tracks' names ('1' → 'chr1', 'MT' →
-    'chrM'). Returns ``{name in file: track name}`` for names that differ; logs one note."""
-    reference = list(reference)
-    by_alias = {_alias(r): r for r in reference}
-    mapping = {}
-    for name in dict.fromkeys(names):
-        if name not in reference and _alias(name) in by_alias:
-            mapping[name] = by_alias[_alias(name)]
-    if mapping:
-        first = next(iter(mapping.items()))
-        log(
-            f"{what}: {len(mapping)} chromosome name(s) matched to the tracks' naming "
-            f"({first[0]} → {first[1]})"
-        )
-    return mapping
-
-
-def contact_edges(
-    path: Path, sizes: dict[str, int], bin_size: int, log=None
-) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], ContactStats]:
-    """Map BEDPE contacts to bin pairs per chromosome.
-
-    An anchor covering several bins maps to every bin it overlaps, so a contact gives the
-    cross product of its anchors' bins. Contacts between chromosomes or off ``sizes`` are
-    dropped and counted. Returns ``{chrom: (pairs (E, 2) int64, weight (E,) float32)}``:
-    both directions, no self-loops, duplicates merged keeping the largest score. The score
-    column (7th) gives the weight when numeric, else 1.
-    """
-    frame = read_bedpe(path)
-    mapping = reconcile_names(
-        pd.concat([frame["chrom1"], frame["chrom2"]]), sizes, "contacts", log or (lambda m: None)
-    )
-    if mapping:
-        frame["chrom1"] = frame["chrom1"].replace(mapping)
-        frame["chrom2"] = frame["chrom2"].replace(mapping)
-    stats = ContactStats(total=len(frame))
-    score = frame["score"] if "score" in frame else pd.Series(1.0, index=frame.index)
-    frame["weight"] = pd.to_numeric(score, errors="coerce").fillna(1.0)
-    same = (frame["chrom1"] == frame["chrom2"]).to_numpy()
-    stats.inter_chromosomal = int((~same).sum())
-    limits = frame["chrom1"].map(sizes).to_numpy(dtype=float, na_value=np.nan)
-    known = same & ~np.isnan(limits)
-    inside = (
-        known
-        & (frame["end1"].to_numpy() <= np.nan_to_num(limits))
-        & (frame["end2"].to_numpy() <= np.nan_to_num(limits))
-    )
-    stats.off_genome = int((same & ~inside).sum())
-    edges: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    for chrom, rows in frame[inside].groupby("chrom1", sort=False):
-        a = _anchor_bins(rows["start1"].to_numpy(), rows["end1"].to_numpy(), bin_size)
-        b = _anchor_bins(rows["start2"].to_numpy(), rows["end2"].to_numpy(), bin_size)
-        src, dst, which = _cross(a, b)
-        weight = rows["weight"].to_numpy()[which]
-        loop = src == dst
-        stats.self_loops += int(loop.sum())
-        src, dst, weight = src[~loop], dst[~loop], weight[~loop]
-        pairs = np.concatenate([np.stack([src, dst], 1), np.stack([dst, src], 1)])
-        weight = np.concatenate([weight, weight])
-        edges[str(chrom)] = _merge(pairs, weight, n_bins(sizes[str(chrom)], bin_size))
-        stats.per_chrom[str(chrom)] = len(rows)
-    stats.kept = sum(stats.per_chrom.values())
-    return edges, stats
-
-
-def _anchor_bins(start: np.ndarray, end: np.ndarray, bin_size: int):
-    first = start // bin_size
-    last = np.maximum(end - 1, start) // bin_size
-    return first, last
-
-
-def _cross(a, b):
-    """All (bin in anchor a) x (bin in anchor b) pairs; ``which`` maps each to its contact."""
-    (a0, a1), (b0, b1) = a, b
-    na, nb = a1 - a0 + 1, b1 - b0 + 1
-    count = na * nb
-    which = np.repeat(np.arange(len(a0)), count)
-    k = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
-    src = a0[which] + k // nb[which]
-    dst = b0[which] + k % nb[which]
-    return src, dst, which
-
-
-def _merge(pairs: np.ndarray, weight: np.ndarray, n: int):
-    """Merge duplicate (src, dst) pairs keeping the largest weight."""
-    if not len(pairs):
-        return np.zeros((0, 2), np.int64), np.zeros(0, np.float32)
-    key = pairs[:, 0] * n + pairs[:, 1]
-    order = np.lexsort((-weight, key))
-    key, pairs, weight = key[order], pairs[order], weight[order]
-    first = np.ones(len(key), bool)
-    first[1:] = key[1:] != key[:-1]
-    return pairs[first].astype(np.int64), weight[first].astype(np.float32)
-
-
-def gene_bins(path: Path, sizes: dict[str, int], bin_size: int, log=None) -> dict[str, np.ndarray]:
-    """TSS bin of each gene (strand-aware: ``+``/``.`` → start, ``-`` → end - 1).
-
-    Genes come from a BED or a GTF/GFF (``gene`` rows); several TSSs in one bin count once.
-    Genes on chromosomes the tracks lack are skipped with a note."""
-    frame = read_genes(path)
-    log = log or (lambda m: None)
-    mapping = reconcile_names(frame["chrom"], sizes, "genes", log)
-    frame["chrom"] = frame["chrom"].replace(mapping)
-    elsewhere = ~frame["chrom"].isin(list(sizes))
-    if elsewhere.all():
-        raise InputError(
-            f"no gene lies on the tracks' chromosomes (genes on {frame['chrom'].iat[0]}, "
-            f"tracks on {', '.join(list(sizes)[:3])}); check the chromosome names",
-            path,
-        )
-    if elsewhere.any():
-        log(f"genes: {int(elsewhere.sum())} on chromosomes without tracks skipped")
-        frame = frame[~elsewhere]
-    check_in_genome(frame, sizes, path, "chrom", "end")
-    if "strand" in frame:
-        tss = np.where(frame["strand"].to_numpy() == "-", frame["end"] - 1, frame["start"])
-    else:
-        tss = frame["start"].to_numpy()
-    out: dict[str, np.ndarray] = {}
-    for chrom, idx in frame.groupby("chrom", sort=False).indices.items():
-        out[str(chrom)] = np.unique(np.asarray(tss)[idx] // bin_size)
-    return out
-
-
-def check_resolution(path: Path, bin_size: int) -> None:
-    """Refuse a bigWig whose intervals are laid on a grid that does not divide ``bin_size``.
-
-    The grid is the greatest common divisor of the interval boundaries seen on the first
-    chromosome with data (chromosome ends excepted): a track at 2 kb cannot be binned at 5 kb
-    without splitting its intervals; base-resolution tracks (grid 1) always pass.
-    """
-    import math
-
-    with open_bigwig(path) as handle:
-        for chrom, size in handle.chroms().items():
-            intervals = handle.intervals(chrom, 0, size) or []
-            bounds = [x for s, e, _ in intervals[:2000] for x in (s, e) if x != size]
-            if not bounds:
-                continue
-            grid = math.gcd(*bounds)
-            if grid and bin_size % grid:
-                raise InputError(
-                    f"data lie on a {grid} bp grid, which does not divide --bin-size "
-                    f"{bin_size}; use a bin size that is a multiple of {grid}",
-                    path,
-                )
-            return
-
-
-def chromosomes_of(inputs: Inputs) -> dict[str, int]:
-    """Chromosomes present in every track (and the target), in the first track's order."""
-    sizes = bigwig_chroms(inputs.tracks[0])
-    others = list(inputs.tracks[1:]) + ([inputs.target] if inputs.target else [])
-    for other in others:
-        theirs = bigwig_chroms(other)
-        common = {c: n for c, n in sizes.items() if c in theirs}
-        if not common:
-            raise InputError(
-                f"shares no chromosome with {inputs.tracks[0]} (it has "
-                f"{', '.join(list(theirs)[:3])}; the other has {', '.join(list(sizes)[:3])}); "
-                "are the chromosome names from the same assembly?",
-                other,
-            )
-        for c, n in common.items():
-            if theirs[c] != n:
-                raise InputError(
-                    f"{c} is {theirs[c]} bp here but {n} bp in {inputs.tracks[0]}; "
-                    "are these files from the same assembly?",
-                    other,
-                )
-        sizes = common
-    return sizes
-
-
 def load_graphs(
     inputs: Inputs,
     split: dict[str, str] | None = None,
@@ -313,16 +141,19 @@ def load_graphs(
     """One ``Data`` per chromosome of the tracks (those without contacts have no edges);
     with ``only``, just those chromosomes (tracks are read for them alone).
 
-    Each graph has ``x: (n_bins, n_tracks) float32`` (raw track means per bin),
+    Each graph has ``x: (n_bins, n_tracks) float32`` (raw track means per bin) or, when the
+    tracks are finer than the graph (``pool = bin_size / input_bin_size > 1``),
+    ``x: (n_bins, pool, n_tracks) float32`` (the input bins of each node, in order);
     ``y: (n_bins,) float32`` (target, zeros when there is none), ``edge_index: (2, E) int64``,
     ``edge_weight: (E,) float32``, ``gene_mask: (n_bins,) bool``, ``chrom: str`` and
     ``split: str``. ``log(message)`` receives notes on dropped contacts and chromosomes.
     """
     log = log or (lambda message: None)
-    for track in [*inputs.tracks, *([inputs.target] if inputs.target else [])]:
-        check_resolution(track, inputs.bin_size)
-    sizes = chromosomes_of(inputs)
-    edges, stats = contact_edges(inputs.contacts, sizes, inputs.bin_size, log)
+    check_resolutions(inputs.tracks, inputs.target, inputs.bin_size, inputs.fine, log)
+    sizes, names = chromosomes_of(inputs.tracks, inputs.target, log)
+    edges, stats = contact_edges(
+        inputs.contacts, sizes, inputs.bin_size, log, inputs.contact_options
+    )
     dropped = stats.inter_chromosomal + stats.off_genome
     if dropped:
         log(
@@ -344,17 +175,29 @@ def load_graphs(
     chroms = [c for c in sizes if only is None or c in only]
     split = split or find_split(inputs, val, test, chroms)
     genes = gene_bins(inputs.genes, sizes, inputs.bin_size, log) if inputs.genes else {}
-    handles = [open_bigwig(t) for t in inputs.tracks]
-    target = open_bigwig(inputs.target) if inputs.target else None
+    paths = [*inputs.tracks, *([inputs.target] if inputs.target else [])]
+    handles = {p: open_bigwig(p) for p in paths}
+    empty: dict[str, list[str]] = {}
     graphs = []
     try:
         for chrom in chroms:
             count = n_bins(sizes[chrom], inputs.bin_size)
-            x = np.stack([read_bins(h, chrom, inputs.bin_size) for h in handles], axis=1)
-            y = read_bins(target, chrom, inputs.bin_size) if target else np.zeros(count, np.float32)
+            columns = []
+            for path in inputs.tracks:
+                values = read_bins(handles[path], names[path][chrom], inputs.fine)
+                if not values.any():
+                    empty.setdefault(path.name, []).append(chrom)
+                columns.append(_fit(values, count * inputs.pool))
+            x = np.stack(columns, axis=1)
+            if inputs.pool > 1:
+                x = x.reshape(count, inputs.pool, len(columns))
+            if inputs.target:
+                y = read_bins(handles[inputs.target], names[inputs.target][chrom], inputs.bin_size)
+            else:
+                y = np.zeros(count, np.float32)
             mask = np.zeros(count, bool)
             mask[genes.get(chrom, np.zeros(0, np.int64))] = True
-            pairs, weight = edges.get(chrom, (np.zeros((0, 2), np.int64), np.zeros(0, np.float32)))
+            pairs, weight = edges.get(chrom, EMPTY)
             graphs.append(
                 Data(
                     x=torch.from_numpy(x),
@@ -368,6 +211,19 @@ def load_graphs(
                 )
             )
     finally:
-        for h in handles + ([target] if target else []):
+        for h in handles.values():
             h.close()
+    for name, chroms_without in empty.items():
+        log(
+            f"warning: {name} has no data on {len(chroms_without)} chromosome(s) "
+            f"({', '.join(chroms_without[:5])}{', ...' if len(chroms_without) > 5 else ''}); "
+            "their inputs are all zero"
+        )
     return graphs
+
+
+def _fit(values: np.ndarray, length: int) -> np.ndarray:
+    """Pad (the partial last graph bin) or cut ``values`` to ``length``."""
+    if len(values) >= length:
+        return values[:length]
+    return np.concatenate([values, np.zeros(length - len(values), values.dtype)])

@@ -17,7 +17,7 @@ every (gene, candidate) pair:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -94,7 +94,7 @@ def explain_graph(
     out = model(x_grad, edge_index, edge_weight, None)
     for gene in pairs:
         (grad,) = torch.autograd.grad(out[gene], x_grad, retain_graph=True)
-        per_bin = (grad * x_grad)[:, :n_tracks].sum(1).detach().cpu().numpy()
+        per_bin = (grad * x_grad)[..., :n_tracks].reshape(n, -1).sum(1).detach().cpu().numpy()
         for i in np.flatnonzero(gene_bins == gene):
             saliency[i] = per_bin[_span(int(element_bins[i]), options.width, n)].sum()
 
@@ -108,7 +108,7 @@ def explain_graph(
         copies = []
         for b in chunk:
             xd = x.clone()
-            xd[_span(b, options.width, n), :n_tracks] = 0.0
+            xd[_span(b, options.width, n), ..., :n_tracks] = 0.0
             copies.append(Data(x=xd, edge_index=edge_index, edge_weight=edge_weight, num_nodes=n))
         batch = Batch.from_data_list(copies)
         with torch.no_grad():
@@ -203,27 +203,6 @@ def truth_metrics(scores: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def gene_names(path, sizes: dict[str, int], bin_size: int) -> dict[tuple[str, int], str]:
-    """``{(chrom, TSS bin): name}`` from a genes BED or GTF (names sharing a bin joined)."""
-    from graphreg_cli.data import reconcile_names
-    from graphreg_cli.io.gtf import read_genes
-
-    frame = read_genes(path)
-    frame["chrom"] = frame["chrom"].replace(
-        reconcile_names(frame["chrom"], sizes, "genes", lambda m: None)
-    )
-    names: dict[tuple[str, int], str] = {}
-    strand = frame["strand"] if "strand" in frame else pd.Series(["+"] * len(frame))
-    label = frame["name"] if "name" in frame else frame["chrom"] + ":" + frame["start"].astype(str)
-    for chrom, start, end, s, name in zip(
-        frame["chrom"], frame["start"], frame["end"], strand, label
-    ):
-        tss = end - 1 if s == "-" else start
-        key = (chrom, int(tss) // bin_size)
-        names[key] = f"{names[key]},{name}" if key in names else str(name)
-    return names
-
-
 def read_truth(path, bin_size: int) -> pd.DataFrame:
     """True links from a BEDPE with the regulator anchor first and the gene anchor second
     (as ``graphreg simulate`` writes ``links.bedpe``); a score of -1 marks a silencer."""
@@ -256,8 +235,9 @@ def explain_run(
 
     Adds ``gene_name``; ``progress(done, total)`` is called per chromosome.
     """
-    from graphreg_cli.data import Inputs, load_graphs
+    from graphreg_cli.data import load_graphs
     from graphreg_cli.errors import GraphregError
+    from graphreg_cli.genes import gene_names
     from graphreg_cli.io.bigwig import bigwig_chroms
     from graphreg_cli.runs import open_run
     from graphreg_cli.train import pick_device
@@ -268,7 +248,7 @@ def explain_run(
     genes = genes or recorded.genes
     if genes is None:
         raise GraphregError("explain needs gene bins: give --genes GENES.bed")
-    inputs = Inputs(recorded.tracks, recorded.contacts, recorded.target, genes, recorded.bin_size)
+    inputs = replace(recorded, genes=genes)
     dev = pick_device(device)
     wanted = run.chromosomes(split)
     if not wanted:

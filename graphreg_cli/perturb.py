@@ -6,7 +6,6 @@ import re
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 
 from graphreg_cli.errors import GraphregError
 
@@ -57,7 +56,7 @@ def perturb_run(run_dir, region_text: str, scale: float = 0.0, device: str = "au
     from graphreg_cli.data import load_graphs
     from graphreg_cli.io.bigwig import bigwig_chroms
     from graphreg_cli.runs import open_run
-    from graphreg_cli.train import pick_device
+    from graphreg_cli.train import pick_device, predict_graphs
 
     run = open_run(run_dir)
     inputs = run.inputs
@@ -67,15 +66,11 @@ def perturb_run(run_dir, region_text: str, scale: float = 0.0, device: str = "au
     (graph,) = load_graphs(inputs, split=run.split, log=log, only=[region.chrom])
     model = run.model(dev)
     spec = run.features
-    bins = slice(region.start // inputs.bin_size, -(-region.end // inputs.bin_size))
     changed = graph.clone()
     changed.x = graph.x.clone()
-    changed.x[bins] *= scale
-    with torch.no_grad():
-        outs = []
-        for g in (graph, changed):
-            p = spec.apply(g).to(dev)
-            outs.append(model(p.x, p.edge_index, p.edge_weight, None).cpu().numpy())
+    flat = changed.x.view(-1, changed.x.shape[-1])  # input bins in order, fine or not
+    flat[region.start // inputs.fine : -(-region.end // inputs.fine)] *= scale
+    outs = predict_graphs(model, [spec.apply(graph), spec.apply(changed)], dev, run.tiling)
     delta = (outs[1] - outs[0]).astype(np.float32)
     genes = np.flatnonzero(graph.gene_mask.numpy())
     table = pd.DataFrame(

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
-from graphreg_cli.data import Inputs, load_graphs
+from graphreg_cli.data import load_graphs
 from graphreg_cli.errors import GraphregError
 from graphreg_cli.io.bigwig import bigwig_chroms, write_bigwig
 from graphreg_cli.runs import open_run
@@ -35,15 +36,14 @@ def predict_run(
                 f"the model was trained on {len(recorded.tracks)} track(s) but {len(tracks)} "
                 "were given; give them in the same order as for training"
             )
-        inputs = Inputs(list(tracks), contacts, None, genes or recorded.genes, recorded.bin_size)
+        inputs = replace(recorded, tracks=list(tracks), contacts=contacts, target=None)
     else:
-        inputs = Inputs(
-            recorded.tracks, recorded.contacts, None, genes or recorded.genes, recorded.bin_size
-        )
+        inputs = replace(recorded, target=None)
+    inputs = replace(inputs, genes=genes or recorded.genes)
     dev = pick_device(device)
     graphs = load_graphs(inputs, split={}, log=log)
     spec = run.features
-    preds = predict_graphs(run.model(dev), [spec.apply(g) for g in graphs], dev)
+    preds = predict_graphs(run.model(dev), [spec.apply(g) for g in graphs], dev, run.tiling)
     sizes = bigwig_chroms(inputs.tracks[0])
     return sizes, {g.chrom: p for g, p in zip(graphs, preds)}, inputs.bin_size
 

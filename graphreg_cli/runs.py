@@ -14,6 +14,7 @@ from graphreg_cli.errors import GraphregError
 from graphreg_cli.features import FeatureSpec
 from graphreg_cli.io.atomic import atomic_path, atomic_text
 from graphreg_cli.models import ModelConfig, build_model
+from graphreg_cli.tiles import Tiling
 
 CONFIG, WEIGHTS, CHECKPOINT, LOG, METRICS = (
     "config.json",
@@ -41,6 +42,11 @@ class Run:
     @property
     def model_config(self) -> ModelConfig:
         return ModelConfig(**self.config["model"])
+
+    @property
+    def tiling(self) -> Tiling:
+        """Windows the model was trained on (whole chromosomes for runs before tiling)."""
+        return Tiling(**self.config.get("tiling", {}))
 
     @property
     def split(self) -> dict[str, str]:

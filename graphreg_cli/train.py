@@ -26,6 +26,7 @@ from graphreg_cli.runs import (
     save_json,
     save_tensors,
 )
+from graphreg_cli.tiles import Tiling, predict_tiled, tile_all
 
 LOSSES = ("mse", "poisson")
 
@@ -46,6 +47,9 @@ class TrainOptions:
     device: str = "auto"
     gene_input: bool = True
     edges: str = "both"
+    transform: str = "scale"  # tracks: divided by their mean, or log1p of that
+    window: int = 6_000_000  # bp; longer chromosomes are tiled into windows (0 = never)
+    stride: int = 2_000_000  # bp between window starts; loss on each window's central part
     checkpoint_every: int = 10
 
 
@@ -68,17 +72,12 @@ def loss_fn(name: str, pred: torch.Tensor, true: torch.Tensor) -> torch.Tensor:
     raise GraphregError(f"--loss {name}: choose {' or '.join(LOSSES)}")
 
 
-@torch.no_grad()
-def predict_graphs(model, graphs: list[Data], device, batch_size: int = 16) -> list[np.ndarray]:
-    """Model output per graph: ``[(n_bins,) float32, ...]`` in the order given."""
-    model.eval()
-    out: list[np.ndarray] = []
-    for i in range(0, len(graphs), batch_size):
-        batch = Batch.from_data_list(graphs[i : i + batch_size]).to(device)
-        pred = model(batch.x, batch.edge_index, batch.edge_weight, batch.batch).cpu()
-        sizes = torch.bincount(batch.batch.cpu(), minlength=batch.num_graphs).tolist()
-        out.extend(p.numpy().astype(np.float32) for p in torch.split(pred, sizes))
-    return out
+def predict_graphs(
+    model, graphs: list[Data], device, tiling: Tiling | None = None, batch_size: int = 16
+) -> list[np.ndarray]:
+    """Model output per graph: ``[(n_bins,) float32, ...]`` in the order given; chromosomes
+    longer than the tiling's window are predicted window by window and stitched."""
+    return predict_tiled(model, graphs, tiling or Tiling(), device, batch_size)
 
 
 def train(
@@ -112,10 +111,13 @@ def train(
         options = replace(options, gene_input=False)
 
     graphs = load_graphs(inputs, val=val, test=test, log=log)
-    spec = FeatureSpec.fit(graphs, options.gene_input, options.edges)
-    model_config = ModelConfig(**{**model_config.to_json(), "in_features": spec.in_features})
+    spec = FeatureSpec.fit(graphs, options.gene_input, options.edges, options.transform)
+    model_config = ModelConfig(
+        **{**model_config.to_json(), "in_features": spec.in_features, "pool": inputs.pool}
+    )
+    tiling = Tiling.from_bp(options.window, options.stride, inputs.bin_size)
     prepared = [spec.apply(g) for g in graphs]
-    train_set = [g for g in prepared if g.split == "train"]
+    train_set = tile_all([g for g in prepared if g.split == "train"], tiling)
     val_set = [g for g in prepared if g.split == "val"] or train_set
     if not train_set:
         raise GraphregError(
@@ -141,6 +143,7 @@ def train(
         "training": asdict(options),
         "split": {g.chrom: g.split for g in graphs},
         "bin_size": inputs.bin_size,
+        "tiling": tiling.to_json(),
     }
     start_epoch, best, best_epoch, best_state = 0, float("inf"), 0, None
     if resume:
@@ -178,11 +181,12 @@ def train(
             for batch in batches:
                 optimiser.zero_grad()
                 pred = model(batch.x, batch.edge_index, batch.edge_weight, batch.batch)
-                loss = loss_fn(options.loss, pred, batch.y)
+                own = batch.own  # tiled windows: loss on the nodes each window owns
+                loss = loss_fn(options.loss, pred[own], batch.y[own])
                 loss.backward()
                 optimiser.step()
                 losses.append(loss.item())
-            preds = predict_graphs(model, val_set, device)
+            preds = predict_graphs(model, val_set, device, tiling)
             val_mse = float(
                 np.mean([((p - g.y.numpy()) ** 2).mean() for p, g in zip(preds, val_set)])
             )

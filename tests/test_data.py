@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from graphreg_cli.data import Inputs, contact_edges, find_split, load_graphs
+from graphreg_cli.data import Inputs, find_split, load_graphs
+from graphreg_cli.edges import contact_edges
 from graphreg_cli.errors import GraphregError, InputError
 from graphreg_cli.io.bigwig import write_bigwig
 
@@ -48,7 +49,9 @@ def test_graphs_shapes_edges_and_genes(files):
     expected = {(5, 0), (1, 8), (2, 8), (3, 8)}
     assert pairs == expected | {(b, a) for a, b in expected}  # both directions, no loops
     weight = dict(zip(map(tuple, g.edge_index.T.tolist()), g.edge_weight.tolist()))
-    assert weight[(0, 5)] == 7 and weight[(5, 0)] == 7 and weight[(1, 8)] == 1
+    # log-scaled scores over their maximum: log1p(7) → 1, log1p(1) → log 2 / log 8
+    assert weight[(0, 5)] == 1 and weight[(5, 0)] == 1
+    assert weight[(1, 8)] == pytest.approx(np.log(2) / np.log(8))
     assert g.gene_mask.nonzero().flatten().tolist() == [0, 7]  # minus strand: TSS at end - 1
     assert graphs[1].edge_index.shape == (2, 0) and graphs[1].split == "test"
     assert any("1 between chromosomes and 1 off" in n for n in notes)
@@ -87,7 +90,7 @@ def test_split_precedence(files, tmp_path):
 
 
 def test_mismatched_names_and_resolution(files):
-    write_bigwig(files / "other.bw", {"1": 10_000}, {"1": np.ones(10)}, BIN)
+    write_bigwig(files / "other.bw", {"NC_000001.11": 10_000}, {"NC_000001.11": np.ones(10)}, BIN)
     inputs = Inputs([files / "dnase.bw"], files / "c.bedpe", files / "other.bw", None, BIN)
     with pytest.raises(InputError, match="shares no chromosome with .*same assembly"):
         load_graphs(inputs)
@@ -122,7 +125,7 @@ def test_names_without_chr_are_reconciled(files):
 
 def test_genes_from_gtf(files):
     """GENCODE-style GTF without 'chr': gene rows, strand-aware TSS, names kept."""
-    from graphreg_cli.explain import gene_names
+    from graphreg_cli.genes import gene_names
     from graphreg_cli.io.gtf import read_gtf_genes
 
     gtf = files / "genes.gtf"

@@ -177,7 +177,7 @@ def test_train_errors_are_one_line(tiny_dataset, tmp_path, args, message):
     other = tmp_path / "other"
     other.mkdir()
     (other / "c.bedpe").write_text("NC_1\t0\t5000\tNC_1\t50000\t55000\n")
-    write_bigwig(other / "cage1.bw", {"1": 1_000_000}, {"1": np.ones(200)}, 5000)
+    write_bigwig(other / "cage1.bw", {"NC_1": 1_000_000}, {"NC_1": np.ones(200)}, 5000)
     write_bigwig(other / "coarse.bw", {"chr1": 1_000_000}, {"chr1": np.ones(500)}, 2000)
     fill = {
         "cage": tiny_dataset / "cage.bw",

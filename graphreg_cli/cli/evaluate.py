@@ -29,6 +29,12 @@ def evaluate(
         file_okay=False,
         help="Folder for PNGs: truth vs prediction per chromosome, and at gene bins.",
     ),
+    per_gene: Path = typer.Option(
+        None,
+        dir_okay=False,
+        help="Write a TSV with one row per gene: gene, chrom, tss, bin_start, bin_end, true, "
+        "predicted, contacts.",
+    ),
     device: str = device_option(),
 ) -> None:
     """Score a trained model: study's MSE and ROI MSE, Poisson NLL, Pearson/Spearman r.
@@ -39,7 +45,7 @@ def evaluate(
 
     if split not in ("test", "val", "train", "all"):
         raise typer.BadParameter("choose test, val, train or all", param_hint="--split")
-    metrics = evaluate_run(model, split, plots, device, log=note)
+    metrics = evaluate_run(model, split, plots, device, log=note, per_gene=per_gene)
     table = Table(
         title=f"{metrics['model']} on {split} chromosomes "
         f"({metrics['chromosomes']}, {metrics['gene_bins']} gene bins)",
@@ -51,5 +57,7 @@ def evaluate(
         table.add_row(label, f"{metrics[key]:.4f}")
     console.print(table)
     console.print(f"written: {model / METRICS}")
+    if per_gene is not None:
+        console.print(f"written: {per_gene}")
     for path in metrics.get("plots", []):
         console.print(f"plot: {path}")

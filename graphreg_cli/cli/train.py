@@ -10,8 +10,10 @@ import typer
 from graphreg_cli.cli.options import device_option
 from graphreg_cli.console import console, note, progress_bar
 from graphreg_cli.data import Inputs
+from graphreg_cli.edges import ContactOptions
 from graphreg_cli.errors import GraphregError
-from graphreg_cli.features import EDGE_MODES
+from graphreg_cli.features import EDGE_MODES, TRANSFORMS
+from graphreg_cli.io.contacts import CONTACT_FORMATS
 from graphreg_cli.models import MODEL_NAMES, ModelConfig
 from graphreg_cli.runs import DEFAULT_RUN
 from graphreg_cli.train import LOSSES, TrainOptions
@@ -26,7 +28,12 @@ def _chroms(text: str | None) -> list[str] | None:
 
 
 def resolve_inputs(
-    files: list[Path] | None, target: Path | None, genes: Path | None, bin_size: int | None
+    files: list[Path] | None,
+    target: Path | None,
+    genes: Path | None,
+    bin_size: int | None,
+    input_bin_size: int | None = None,
+    contact_options: ContactOptions | None = None,
 ) -> Inputs:
     """TRACK... CONTACTS (last), filling target/genes/bin size from a simulate folder's
     ``dataset.json`` beside the contacts; no files at all means ``./graphreg_data``."""
@@ -55,13 +62,23 @@ def resolve_inputs(
         target = target or contacts.parent / manifest["files"]["cage"]
         genes = genes or contacts.parent / manifest["files"]["genes"]
         bin_size = bin_size or int(manifest["bin_size"])
-    return Inputs(tracks, contacts, target, genes, bin_size or 5000)
+        input_bin_size = input_bin_size or manifest.get("input_bin_size")
+    return Inputs(
+        tracks,
+        contacts,
+        target,
+        genes,
+        bin_size or 5000,
+        input_bin_size,
+        contact_options or ContactOptions(),
+    )
 
 
 def train(
     files: list[Path] = typer.Argument(
         None,
-        help="TRACK.bw [TRACK.bw ...] CONTACTS.bedpe: input tracks then contacts "
+        help="TRACK.bw [TRACK.bw ...] CONTACTS: input tracks (DNase/ATAC, H3K27ac, ...) then "
+        "contacts: a BEDPE from any common loop caller, or a .cool/.mcool/.hic matrix "
         "(default: the graphreg_data/ folder of graphreg simulate).",
         exists=True,
         dir_okay=False,
@@ -93,13 +110,50 @@ def train(
         DEFAULT_RUN, "--out", "-o", file_okay=False, help="Run folder for weights, config and log."
     ),
     bin_size: int = typer.Option(
-        None, help="Graph bin size in bp (default: from dataset.json, else 5000)."
+        None,
+        help="Graph bin size in bp, where CAGE is predicted (default: from dataset.json, "
+        "else 5000).",
+    ),
+    input_bin_size: int = typer.Option(
+        None,
+        help="Read the tracks at this finer resolution (e.g. 100) and let the CNN pool them "
+        "into graph bins, as GraphReg (100 bp → 5 kb); must divide --bin-size "
+        "(default: --bin-size).",
+    ),
+    contacts_format: str = typer.Option(
+        "auto",
+        help=f"Contacts file format: {', '.join(CONTACT_FORMATS)} (auto: from the header or "
+        "the .cool/.mcool/.hic suffix).",
+    ),
+    max_fdr: float = typer.Option(
+        None, help="Keep loop calls with FDR/q-value at most this (HiCCUPS, FitHiChIP, ...)."
+    ),
+    min_score: float = typer.Option(
+        None, help="Keep contacts with score (counts for matrices) at least this."
+    ),
+    top_k: int = typer.Option(
+        None, help=".cool/.hic matrices: keep each bin's K strongest contacts (default 10)."
+    ),
+    transform: str = typer.Option(
+        T.transform,
+        help="Track normalisation: scale (divide by the mean) or log1p (log(1 + x/mean), "
+        "for real tracks of different depth).",
+    ),
+    window: int = typer.Option(
+        T.window,
+        help="Chromosomes longer than this (bp) are trained and predicted in windows of "
+        "this size (GraphReg: 6 Mb); 0 = whole chromosomes.",
+    ),
+    stride: int = typer.Option(
+        T.stride, help="bp between window starts; each window scores its central part."
     ),
     val_chroms: str = typer.Option(None, help="Comma-separated validation chromosomes."),
     test_chroms: str = typer.Option(None, help="Comma-separated test chromosomes."),
     epochs: int = typer.Option(T.epochs, help="Maximum epochs."),
     lr: float = typer.Option(T.lr, help="Adam learning rate."),
-    batch_size: int = typer.Option(T.batch_size, help="Chromosomes per step (0 = all)."),
+    batch_size: int = typer.Option(
+        T.batch_size, help="Chromosomes (or windows of long ones) per step (0 = all)."
+    ),
     patience: int = typer.Option(
         T.patience, help="Stop after this many epochs without a better validation loss."
     ),
@@ -138,7 +192,14 @@ def train(
         raise typer.BadParameter(f"choose from {', '.join(MODEL_NAMES)}", param_hint="--model")
     if edges not in EDGE_MODES:
         raise typer.BadParameter(f"choose {' or '.join(EDGE_MODES)}", param_hint="--edges")
-    inputs = resolve_inputs(files, target, genes, bin_size)
+    if contacts_format not in CONTACT_FORMATS:
+        raise typer.BadParameter(
+            f"choose from {', '.join(CONTACT_FORMATS)}", param_hint="--contacts-format"
+        )
+    if transform not in TRANSFORMS:
+        raise typer.BadParameter(f"choose {' or '.join(TRANSFORMS)}", param_hint="--transform")
+    contact_options = ContactOptions(contacts_format, max_fdr, min_score, top_k)
+    inputs = resolve_inputs(files, target, genes, bin_size, input_bin_size, contact_options)
     if inputs.target is None:
         raise GraphregError("no target: give the CAGE bigWig with --target CAGE.bw")
     config = ModelConfig(
@@ -161,6 +222,9 @@ def train(
         device=device,
         gene_input=gene_input,
         edges=edges,
+        transform=transform,
+        window=window,
+        stride=stride,
     )
     console.print(
         f"training [bold]{model}[/] on {len(inputs.tracks)} track(s), "

@@ -1,7 +1,8 @@
 """Models by name: ``cnn`` (Epi-CNN), ``gat`` (Epi-GraphReg), ``gcn``, ``linear``.
 
 Every model maps a PyG batch of chromosome graphs to one value per bin:
-``forward(x: (N, F), edge_index: (2, E), edge_weight: (E,), batch: (N,)) -> (N,)``.
+``forward(x: (N, F), edge_index: (2, E), edge_weight: (E,), batch: (N,)) -> (N,)``;
+with fine inputs ``x: (N, pool, F)`` (``pool`` input bins per node, pooled by the trunk).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ class ModelConfig:
     dropout: float = 0.1
     kernel_size: int = 3
     window: int = 11  # linear model: bins of the local window
+    pool: int = 1  # input bins per graph node (bin_size / input_bin_size)
 
     def to_json(self) -> dict:
         return asdict(self)

@@ -6,7 +6,14 @@ import torch.nn.functional as F
 from torch import nn
 from torch_geometric.nn import GATConv
 
-from graphreg_cli.models.blocks import Layout, along_chromosomes, conv_blocks, conv_stack, positive
+from graphreg_cli.models.blocks import (
+    Layout,
+    along_chromosomes,
+    conv_blocks,
+    conv_stack,
+    encode,
+    positive,
+)
 
 
 class GraphModel(nn.Module):
@@ -21,7 +28,9 @@ class GraphModel(nn.Module):
     def __init__(self, config):
         super().__init__()
         c = config
-        self.trunk = conv_stack(c.in_features, c.channels, c.cnn_layers, c.kernel_size, c.dropout)
+        self.trunk = conv_stack(
+            c.in_features, c.channels, c.cnn_layers, c.kernel_size, c.dropout, c.pool
+        )
         self.norms = nn.ModuleList(nn.InstanceNorm1d(c.channels) for _ in range(c.graph_layers))
         self.convs = nn.ModuleList(self.make_conv(c) for _ in range(c.graph_layers))
         decoder = conv_blocks(c.channels, c.decoder_layers, c.kernel_size, c.dropout)
@@ -34,7 +43,7 @@ class GraphModel(nn.Module):
 
     def forward(self, x, edge_index, edge_weight=None, batch=None):
         layout = Layout(batch, x.shape[0])
-        h = along_chromosomes(self.trunk, x, layout)
+        h = encode(self.trunk, x, layout)
         for norm, conv in zip(self.norms, self.convs):
             h = along_chromosomes(norm, h, layout)
             h = conv(h, edge_index, edge_weight) if self.uses_weights else conv(h, edge_index)

@@ -20,11 +20,13 @@ class GraphLinear(nn.Module):
         super().__init__()
         c = config
         pad = (c.window - 1) // 2
-        self.local = nn.Conv1d(c.in_features, 1, c.window, padding=pad)
-        self.neighbour = nn.Conv1d(c.in_features, 1, c.window, padding=pad, bias=False)
+        width = c.in_features * c.pool  # fine inputs: each input bin of a node is a feature
+        self.local = nn.Conv1d(width, 1, c.window, padding=pad)
+        self.neighbour = nn.Conv1d(width, 1, c.window, padding=pad, bias=False)
 
     def forward(self, x, edge_index, edge_weight=None, batch=None):
         layout = Layout(batch, x.shape[0])
+        x = x.reshape(x.shape[0], -1)  # (N, pool, F) → (N, pool * F)
         own = along_chromosomes(self.local, x, layout).squeeze(-1)
         theirs = along_chromosomes(self.neighbour, x, layout).squeeze(-1)
         src, dst = edge_index

@@ -1,0 +1,67 @@
+"""Genes → TSS bins: the gene annotation that tells the model where CAGE can arise."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from graphreg_cli.errors import InputError
+from graphreg_cli.io.gtf import read_genes
+from graphreg_cli.io.text import check_in_genome
+from graphreg_cli.naming import reconcile_names
+
+GENE_TABLE_COLUMNS = ["gene", "chrom", "tss"]
+
+
+def gene_tss(path: Path, sizes: dict[str, int], log=None) -> pd.DataFrame:
+    """One row per gene (``gene, chrom, tss``; TSS 0-based, strand-aware: ``+``/``.`` →
+    start, ``-`` → end - 1) from a BED or a GTF/GFF (``gene`` rows), names matched to the
+    tracks' chromosome names. Genes on chromosomes the tracks lack are skipped with a note;
+    none on them at all is an error."""
+    frame = read_genes(path)
+    log = log or (lambda m: None)
+    mapping = reconcile_names(frame["chrom"], sizes, "genes", log)
+    frame["chrom"] = frame["chrom"].replace(mapping)
+    elsewhere = ~frame["chrom"].isin(list(sizes))
+    if elsewhere.all():
+        raise InputError(
+            f"no gene lies on the tracks' chromosomes (genes on {frame['chrom'].iat[0]}, "
+            f"tracks on {', '.join(list(sizes)[:3])}); check the chromosome names",
+            path,
+        )
+    if elsewhere.any():
+        log(f"genes: {int(elsewhere.sum())} on chromosomes without tracks skipped")
+        frame = frame[~elsewhere]
+    check_in_genome(frame, sizes, path, "chrom", "end")
+    if "strand" in frame:
+        tss = np.where(frame["strand"].to_numpy() == "-", frame["end"] - 1, frame["start"])
+    else:
+        tss = frame["start"].to_numpy()
+    if "name" in frame:
+        names = frame["name"].astype(str).to_numpy()
+    else:
+        names = (frame["chrom"] + ":" + pd.Series(tss, index=frame.index).astype(str)).to_numpy()
+    return pd.DataFrame(
+        {"gene": names, "chrom": frame["chrom"].to_numpy(), "tss": np.asarray(tss, np.int64)}
+    )
+
+
+def gene_bins(path: Path, sizes: dict[str, int], bin_size: int, log=None) -> dict[str, np.ndarray]:
+    """``{chrom: sorted unique TSS bins}``; several TSSs in one bin count once."""
+    table = gene_tss(path, sizes, log)
+    return {
+        str(chrom): np.unique(table["tss"].to_numpy()[idx] // bin_size)
+        for chrom, idx in table.groupby("chrom", sort=False).indices.items()
+    }
+
+
+def gene_names(path: Path, sizes: dict[str, int], bin_size: int) -> dict[tuple[str, int], str]:
+    """``{(chrom, TSS bin): name}`` (names sharing a bin joined with commas)."""
+    table = gene_tss(path, sizes)
+    names: dict[tuple[str, int], str] = {}
+    for chrom, tss, name in zip(table["chrom"], table["tss"], table["gene"]):
+        key = (chrom, int(tss) // bin_size)
+        names[key] = f"{names[key]},{name}" if key in names else str(name)
+    return names
