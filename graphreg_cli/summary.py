@@ -23,7 +23,14 @@ def dataset_table(data: Dataset, out: Path) -> Table:
     table.add_column(style="bold")
     table.add_column()
     table.add_row("chromosomes", f"{len(chroms)} (train {train}, val {val}, test {test})")
-    table.add_row("bins", f"{data.params.bins} x {data.params.bin_size} bp per chromosome")
+    counts = {len(c.dnase) for c in chroms}
+    size = data.params.bin_size
+    if len(counts) == 1:
+        table.add_row("bins", f"{counts.pop()} x {size} bp per chromosome")
+    else:
+        total = sum(len(c.dnase) for c in chroms)
+        genome = sum(data.sizes.values()) / 1e6
+        table.add_row("bins", f"{total:,} x {size} bp ({genome:,.1f} Mb, real chromosome sizes)")
     table.add_row("genes", str(n_genes))
     enhancers = sum(len(c.enhancer_bins) for c in chroms)
     silencers = sum(len(c.silencer_bins) for c in chroms)
