@@ -87,9 +87,7 @@ def foreign(tmp_path_factory):
     (folder / "loops.bedpe").write_text(
         HICCUPS_HEADER + "\n# juicer_tools version 1.22.01\n" + "\n".join(loops) + "\n"
     )
-    (folder / "genes.gtf").write_text(
-        "#!genome-build GRCh38.p14\n" + "\n".join(gtf) + "\n"
-    )
+    (folder / "genes.gtf").write_text("#!genome-build GRCh38.p14\n" + "\n".join(gtf) + "\n")
     handle = pyBigWig.open(str(folder / "cage.bw"), "w")  # UCSC names, 5 kb bins
     handle.addHeader([(f"chr{c}", n) for c, n in SIZES.items()])
     for chrom, y in cage.items():
@@ -157,9 +155,7 @@ def test_foreign_folder_trains_evaluates_predicts(foreign, tmp_path):
     assert '"pool": 50' in config and '"window": 50' in config
 
     table_path = tmp_path / "genes.tsv"
-    result = runner.invoke(
-        app, ["evaluate", "--model", str(run), "--per-gene", str(table_path)]
-    )
+    result = runner.invoke(app, ["evaluate", "--model", str(run), "--per-gene", str(table_path)])
     assert result.exit_code == 0, result.output
     table = pd.read_csv(table_path, sep="\t", dtype={"chrom": str})
     assert list(table.columns) == [
