@@ -19,7 +19,7 @@ from graphreg_cli.edges import EMPTY, ContactOptions, contact_edges
 from graphreg_cli.errors import GraphregError, InputError
 from graphreg_cli.genes import gene_bins
 from graphreg_cli.io.bigwig import n_bins, open_bigwig, read_bins
-from graphreg_cli.naming import check_resolutions, chromosomes_of
+from graphreg_cli.naming import check_resolutions, chromosomes_of, did_you_mean
 
 SPLITS = ("train", "val", "test")
 
@@ -161,8 +161,10 @@ def load_graphs(
             f"off the tracks' chromosomes were dropped ({stats.kept} of {stats.total} kept)"
         )
     if not edges:
+        theirs = stats.unknown[0] if stats.unknown else "none"
         raise InputError(
-            f"no contact lies on the tracks' chromosomes ({', '.join(list(sizes)[:3])}, ...); "
+            f"no contact lies on the tracks' chromosomes (contacts on {theirs}, tracks on "
+            f"{', '.join(list(sizes)[:3])}, ...){did_you_mean(theirs, sizes)}; "
             "check the chromosome names (e.g. 'chr1' vs '1')",
             inputs.contacts,
         )

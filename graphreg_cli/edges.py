@@ -43,6 +43,7 @@ class ContactStats:
     off_genome: int = 0
     self_loops: int = 0
     fmt: str = "bedpe"
+    unknown: list[str] = field(default_factory=list)  # contact chromosomes off the tracks
     per_chrom: dict[str, int] = field(default_factory=dict)
 
 
@@ -95,6 +96,7 @@ def contact_edges(
         & (frame["end2"].to_numpy() <= np.nan_to_num(limits))
     )
     stats.off_genome = int((same & ~inside).sum())
+    stats.unknown = [str(c) for c in frame["chrom1"][~known].unique()[:5]]
     edges: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for chrom, rows in frame[inside].groupby("chrom1", sort=False):
         a = _anchor_bins(rows["start1"].to_numpy(), rows["end1"].to_numpy(), bin_size)

@@ -10,7 +10,7 @@ import pandas as pd
 from graphreg_cli.errors import InputError
 from graphreg_cli.io.gtf import read_genes
 from graphreg_cli.io.text import check_in_genome
-from graphreg_cli.naming import reconcile_names
+from graphreg_cli.naming import did_you_mean, reconcile_names
 
 GENE_TABLE_COLUMNS = ["gene", "chrom", "tss"]
 
@@ -28,7 +28,8 @@ def gene_tss(path: Path, sizes: dict[str, int], log=None) -> pd.DataFrame:
     if elsewhere.all():
         raise InputError(
             f"no gene lies on the tracks' chromosomes (genes on {frame['chrom'].iat[0]}, "
-            f"tracks on {', '.join(list(sizes)[:3])}); check the chromosome names",
+            f"tracks on {', '.join(list(sizes)[:3])}){did_you_mean(frame['chrom'].iat[0], sizes)}"
+            "; check the chromosome names",
             path,
         )
     if elsewhere.any():

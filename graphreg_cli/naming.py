@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
 from pathlib import Path
 
 from graphreg_cli.errors import GraphregError, InputError
@@ -40,8 +41,16 @@ def reconcile_names(names, reference, what: str, log) -> dict[str, str]:
 
 
 def did_you_mean(name: str, choices) -> str:
-    """`` (did you mean chr1?)`` for the closest of ``choices``, or ''."""
-    close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.5)
+    """`` (did you mean chr1?)`` for the closest of ``choices`` (same name up to case,
+    punctuation and a 'chr' prefix, else the most similar), or ''."""
+
+    def plain(text: str) -> str:
+        bare = re.sub(r"[^0-9a-z]", "", str(text).lower())
+        return bare[3:] if bare.startswith("chr") else bare
+
+    choices = list(choices)
+    same = [c for c in choices if plain(c) == plain(name)]
+    close = same or difflib.get_close_matches(name, choices, n=1, cutoff=0.5)
     return f" (did you mean {close[0]}?)" if close else ""
 
 

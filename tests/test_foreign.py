@@ -202,3 +202,43 @@ def test_foreign_resolution_errors_are_one_line(foreign, tmp_path):
         errors = [line for line in result.output.splitlines() if "graphreg: error" in line]
         assert len(errors) == 1 and message in " ".join(result.output.split()), result.output
         assert not (tmp_path / "run" / "model.pt").exists()
+
+
+def test_cool_matrix_through_the_loader(foreign, tmp_path):
+    """A .cool at the graph resolution: pixels become weighted edges, top-k per bin."""
+    hictkpy = pytest.importorskip("hictkpy")
+    pytest.importorskip("pyarrow")
+    from graphreg_cli.data import Inputs, load_graphs
+
+    path = tmp_path / "contacts.cool"
+    writer = hictkpy.cooler.FileWriter(str(path), {f"chr{c}": n for c, n in SIZES.items()}, BIN)
+    # chr1 (bins 0-119): bin 3 contacts 10 (count 50), 20 (5), 30 (1); bin 30 has two
+    # stronger partners (40, 50), so 3-30 is in neither bin's top 2
+    pixels = pd.DataFrame(
+        {
+            "bin1_id": [3, 3, 3, 3, 30, 30],
+            "bin2_id": [3, 10, 20, 30, 40, 50],
+            "count": [99, 50, 5, 1, 80, 70],
+        }
+    )
+    writer.add_pixels(pixels)
+    writer.finalize()
+    notes = []
+    inputs = Inputs([foreign / "dnase.bw"], path, None, None, BIN, FINE)
+    inputs.contact_options.top_k = 2
+    (g, *_) = load_graphs(inputs, split={}, log=notes.append, only=["1"])
+    weight = dict(zip(map(tuple, g.edge_index.T.tolist()), g.edge_weight.tolist()))
+    kept = {(3, 10), (3, 20), (30, 40), (30, 50)}  # the diagonal and 3-30 are gone
+    assert set(weight) == kept | {(b, a) for a, b in kept}
+    assert weight[(30, 40)] == 1.0
+    assert weight[(3, 20)] == pytest.approx(np.log1p(5) / np.log1p(80), rel=1e-5)
+
+
+def test_no_common_chromosome_suggests_a_name(foreign, tmp_path):
+    from graphreg_cli.data import Inputs, load_graphs
+    from graphreg_cli.errors import InputError
+
+    (tmp_path / "c.bedpe").write_text("chr_1\t0\t5000\tchr_1\t50000\t55000\n")
+    inputs = Inputs([foreign / "dnase.bw"], tmp_path / "c.bedpe", None, None, BIN)
+    with pytest.raises(InputError, match=r"contacts on chr_1, .*did you mean 1\?"):
+        load_graphs(inputs)
