@@ -10,7 +10,9 @@ memory is that step's alone) and prints a Markdown table:
 - ``load``: ``load_graphs`` — every track binned at 100 bp, CAGE at 5 kb, contacts → edges;
 - ``epoch``: ``train`` for one epoch (windows of 6 Mb, 2 Mb stride; the load included in the
   wall time, the epoch alone reported too);
-- ``predict``: ``predict_run`` + ``write_prediction``, genome-wide bigWig (load included).
+- ``predict``: ``predict_run`` + ``write_prediction``, genome-wide bigWig (load included,
+  and reported apart);
+- ``contacts``: the contacts alone (parse → edges), memory above the process after imports.
 
 over three genome sizes (the first chromosomes of hg38 making up ~1/4, ~1/2 and all of it)
 and, for loading, three contact counts. Peak memory is the process's maximum RSS.
@@ -119,9 +121,18 @@ def measure(step: str, work: Path, contacts: str, chroms: list[str]) -> dict:
         5000,
         100,
     )
+    baseline = _rss_gb()
     start = time.perf_counter()
     result: dict = {}
-    if step == "load":
+    if step == "contacts":
+        from graphreg_cli.edges import contact_edges
+        from graphreg_cli.io.bigwig import bigwig_chroms
+
+        sizes = bigwig_chroms(data_dir / "dnase.bw")
+        edges, stats = contact_edges(work / contacts, sizes, 5000)
+        result["edges"] = sum(len(pairs) for pairs, _ in edges.values()) // 2
+        result["above_baseline_gb"] = round(_rss_gb() - baseline, 3)
+    elif step == "load":
         graphs = load_graphs(inputs, split={}, only=chroms)
         result["nodes"] = sum(g.num_nodes for g in graphs)
         result["edges"] = sum(g.edge_index.shape[1] for g in graphs) // 2
@@ -149,24 +160,35 @@ def measure(step: str, work: Path, contacts: str, chroms: list[str]) -> dict:
         import graphreg_cli.predict as predict_module
         from graphreg_cli.predict import predict_run, write_prediction
 
-        _only(predict_module, chroms)
+        loading = _only(predict_module, chroms)
         sizes, preds, bin_size = predict_run(work / "run", device="cpu", log=lambda m: None)
         preds = {c: p for c, p in preds.items() if c in chroms}
         write_prediction(work / "predicted.bw", sizes, preds, bin_size)
         result["predicted_chromosomes"] = len(preds)
+        result["load_seconds"] = round(loading[0], 1)
     result["seconds"] = round(time.perf_counter() - start, 1)
-    result["peak_gb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6, 2)
+    result["peak_gb"] = round(_rss_gb(), 2)
     return result
 
 
-def _only(module, chroms: list[str]) -> None:
-    """Make ``module`` load ``chroms`` alone (``load_graphs(only=...)``): a genome subset."""
-    original = module.load_graphs
+def _only(module, chroms: list[str]) -> list[float]:
+    """Make ``module`` load ``chroms`` alone (``load_graphs(only=...)``): a genome subset.
+    Returns a list that receives the seconds spent loading."""
+    original, spent = module.load_graphs, [0.0]
 
     def only(*args, **kwargs):
-        return original(*args, **{**kwargs, "only": chroms})
+        start = time.perf_counter()
+        graphs = original(*args, **{**kwargs, "only": chroms})
+        spent[0] += time.perf_counter() - start
+        return graphs
 
     module.load_graphs = only
+    return spent
+
+
+def _rss_gb() -> float:
+    """Peak resident memory of this process so far, GB (Linux: ru_maxrss in KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
 
 
 def dense_table(sizes: dict[str, int], rows: list[dict]) -> str:
@@ -246,11 +268,21 @@ def main() -> None:
         print(f"load: all chromosomes, {name} ...", file=sys.stderr)
         result = run_child("load", args.workdir, name, chroms)
         rows.append({"step": "load", "chromosomes": len(chroms), "gb": 3.09, **result})
+    for count in CONTACTS:
+        name = f"contacts_{count // 1000}k.bedpe"
+        print(f"contacts alone: {name} ...", file=sys.stderr)
+        result = run_child("contacts", args.workdir, name, chroms)
+        rows.append({"step": "contacts", "chromosomes": len(chroms), "gb": 3.09, **result})
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
-    print("| step | chromosomes | genome (Gb) | contacts kept | wall time (s) | peak memory (GB) |")
+    print("| step | chromosomes | genome (Gb) | graph edges | wall time (s) | peak memory (GB) |")
     print("| --- | ---: | ---: | ---: | ---: | ---: |")
     for r in rows:
         extra = f" (epoch alone {r['epoch_seconds']:.0f} s)" if "epoch_seconds" in r else ""
+        if "load_seconds" in r:
+            rest = r["seconds"] - r["load_seconds"]
+            extra = f" (load {r['load_seconds']:.0f} s, model + bigWig {rest:.0f} s)"
+        if "above_baseline_gb" in r:
+            extra = f" (+{r['above_baseline_gb']:.2f} GB over the process after imports)"
         print(
             f"| {r['step']} | {r['chromosomes']} | {r['gb']:.2f} | {r.get('edges', '')} | "
             f"{r['seconds']:.1f}{extra} | {r['peak_gb']:.2f} |"

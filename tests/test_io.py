@@ -212,3 +212,43 @@ def test_bigwig_binning_paths_agree_with_a_per_base_reference(tmp_path, step):
     expected = np.add.reduceat(base, np.arange(0, length, bin_size))
     expected /= np.diff(np.append(np.arange(0, length, bin_size), length))
     np.testing.assert_allclose(read_bigwig(path, bin_size)["chr1"], expected, rtol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "track name=x\n#h\tx\nchr1\t0\t10\tchr1\t50\t60\tn\t2.5\n\nchr2\t5\t9\tchr2\t1\t3\t.\t1\n",
+        "chr1\t0\t10\tchr1\t50\t60\r\nchr1\t1\t11\tchr1\t51\t61\r\n",  # CRLF
+        'chr1\t0\t10\tchr1\t50\t60\t"q\tNA\t\t.\n#mid\nchr1\t0\t10\tchr1\t5\t6\tx\tnan\t\t+\n',
+        "chr1\t0\t10\tchr1\t50\t60\n   \nchr1\t0\t10.0\tchr1\t50\t60\n",  # "10.0" = 10
+    ],
+)
+def test_fast_and_line_by_line_readers_agree(tmp_path, text):
+    from graphreg_cli.io.schemas import BEDPE_COLUMNS, BEDPE_REQUIRED, INT_COLUMNS
+    from graphreg_cli.io.text import _read_fast, _read_lines
+
+    path = tmp_path / "x.bedpe"
+    path.write_bytes(text.encode())
+    slow, slow_lines = _read_lines(path, BEDPE_COLUMNS, BEDPE_REQUIRED, INT_COLUMNS)
+    fast = _read_fast(path, BEDPE_COLUMNS, BEDPE_REQUIRED, INT_COLUMNS)
+    frame, lines = fast
+    pd.testing.assert_frame_equal(frame, slow)
+    np.testing.assert_array_equal(lines, slow_lines)
+
+
+@pytest.mark.parametrize(
+    "text, problem",
+    [
+        ("chr1\t0\t10\tchr1\t50\t60\nchr1\t0\t10\tchr1\t50\t60\tx\n", "line 2: has 7 columns"),
+        ("chr1\t0\t10\tchr1\t50\t60\tx\nchr1\t0\t10\tchr1\t50\t60\n", "line 2: has 6 columns"),
+        ("chr1\t0\t10\tchr1\t50\t60\nchr1\t0\tten\tchr1\t50\t60\n", "line 2: end1 'ten'"),
+        ("chr1\t0\t10\tchr1\t50\t60\nchr1\t0\t10\tchr1\t50\n", "line 2: expecting at least 6"),
+        ("#h\nchr1\t0\t10\tchr1\t50\t60\nchr1\t-5\t10\tchr1\t50\t60\n", "line 3: negative"),
+        ("chr1\t0\t10\tchr1\t50\t60\n" * 3 + "chr1\t20\t10\tchr1\t50\t60\n", "line 4: start1 20"),
+    ],
+)
+def test_bedpe_errors_name_the_line_whichever_reader(tmp_path, text, problem):
+    path = tmp_path / "bad.bedpe"
+    path.write_text(text)
+    with pytest.raises(InputError, match=problem):
+        read_bedpe(path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import gzip
 from collections.abc import Iterator
 from pathlib import Path
@@ -53,6 +54,15 @@ def read_table(
     parsed and checked (``start <= end``, no negatives). The result carries a ``line`` column
     with each row's 1-based line number in the file, for error messages downstream.
     """
+    parsed = _read_fast(path, columns, required, int_columns)
+    frame, lines = parsed or _read_lines(path, columns, required, int_columns)
+    return _checked(frame, lines, path)
+
+
+def _read_lines(
+    path: str | Path, columns: list[str], required: int, int_columns: set[str]
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Line by line, naming the first bad line: the frame before checks and line numbers."""
     rows: list[list[str]] = []
     numbers: list[int] = []
     width = None
@@ -94,6 +104,11 @@ def read_table(
                 f"{name} '{frame[name].iat[i]}' is not an integer coordinate", path, lines[i]
             )
         frame[name] = values.astype(np.int64)
+    return frame, lines
+
+
+def _checked(frame: pd.DataFrame, lines: np.ndarray, path: str | Path) -> pd.DataFrame:
+    """Check coordinates (no negatives, start <= end) and add the ``line`` column."""
     for start, end in (("start", "end"), ("start1", "end1"), ("start2", "end2")):
         if start not in frame:
             continue
@@ -112,6 +127,56 @@ def read_table(
             )
     frame["line"] = lines
     return frame
+
+
+def _read_fast(
+    path: str | Path, columns: list[str], required: int, int_columns: set[str]
+) -> tuple[pd.DataFrame, np.ndarray] | None:
+    """A well-formed table through pandas' C parser (~6x faster than line by line): the frame
+    before checks and its line numbers, ``(n_rows,) int64``. None when anything is off — too
+    few columns, ragged lines, a non-integer coordinate, an unreadable file — so that the
+    line-by-line reader finds the problem and names its line."""
+    skip: list[int] = []
+    width, total = None, 0
+    try:
+        with open_text(path) as handle:
+            for index, line in enumerate(handle):
+                total = index + 1
+                if not line.strip() or line.startswith(HEADER_PREFIXES):
+                    skip.append(index)
+                    continue
+                fields = line.count("\t") + 1
+                if width is None:
+                    width = fields
+                elif fields != width:
+                    return None  # ragged
+        if width is None or width < required:
+            return None
+        names = columns[:width] + [f"extra{i + 1}" for i in range(width - len(columns))]
+        dtypes = {i: np.int64 if name in int_columns else object for i, name in enumerate(names)}
+        with open_text(path) as handle:
+            frame = pd.read_csv(
+                handle,
+                sep="\t",
+                header=None,
+                skiprows=skip,
+                dtype=dtypes,
+                na_filter=False,
+                quoting=csv.QUOTE_NONE,
+                skip_blank_lines=False,
+                engine="c",
+            )
+    except (ValueError, OverflowError, pd.errors.ParserError, EOFError, OSError):
+        return None  # (pandas' ParserError and EmptyDataError are ValueErrors too)
+    if frame.shape[1] != width or frame.isna().to_numpy().any():
+        return None
+    frame.columns = names
+    kept = np.ones(total, dtype=bool)
+    kept[skip] = False
+    lines = np.flatnonzero(kept).astype(np.int64) + 1
+    if len(lines) != len(frame):
+        return None
+    return frame, lines
 
 
 def check_in_genome(
