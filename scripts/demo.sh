@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The main job end to end on built-in synthetic data, in ./.venv (created if needed):
-# simulate -> train Epi-GraphReg -> evaluate on test chromosomes -> predict a bigWig.
+# simulate (DNase at 100 bp, CAGE and graph at 5 kb) -> train Epi-GraphReg -> evaluate on test
+# chromosomes -> predict a bigWig.
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
-graphreg simulate --out graphreg_data
+graphreg simulate --input-bin-size 100 --out graphreg_data
 graphreg train --model gat graphreg_data/dnase.bw graphreg_data/contacts.bedpe --out graphreg_run
 graphreg evaluate --model graphreg_run --plots graphreg_run/plots
 graphreg predict --model graphreg_run -o graphreg_run/predicted_cage.bw
