@@ -48,6 +48,7 @@ class SimulationParams:
     cage_noise: float = 0.15
     silencer_signal: str = "weaker"
     decoy_contacts: int = 0
+    max_link_distance: int = 0
     seed: int = 0
     input_bin_size: int | None = None
     sizes: tuple[tuple[str, int], ...] = ()
@@ -102,6 +103,7 @@ class SimulationParams:
             "silencers_per_gene",
             "cage_window",
             "decoy_contacts",
+            "max_link_distance",
         ):
             if getattr(self, name) < 0:
                 raise GraphregError(f"--{name.replace('_', '-')} cannot be negative")
@@ -326,12 +328,15 @@ def simulate_chromosome(
     dnase = _smooth(raw, p.smooth_width)
     _noise(rng, dnase, p.noise_fraction, p.dnase_noise)
 
+    reach = p.max_link_distance // p.bin_size  # in bins; 0: anywhere
     links = []
     for gene in genes:
-        for reg in rng.choice(enhancers, size=p.enhancers_per_gene, replace=False):
+        near = _within(enhancers, gene, reach, p.enhancers_per_gene)
+        for reg in rng.choice(near, size=p.enhancers_per_gene, replace=False):
             links.append((reg, gene, 1))
         if len(silencers):
-            for reg in rng.choice(silencers, size=p.silencers_per_gene, replace=False):
+            near = _within(silencers, gene, reach, p.silencers_per_gene)
+            for reg in rng.choice(near, size=p.silencers_per_gene, replace=False):
                 links.append((reg, gene, -1))
     links = np.asarray(links, dtype=np.int64).reshape(-1, 3)
 
@@ -347,7 +352,7 @@ def simulate_chromosome(
     pairs = {tuple(sorted((int(r), int(g)))) for r, g, _ in links}
     contacts = sorted(pairs)
     regulators = np.concatenate([enhancers, silencers])
-    decoys = _decoys(rng, n_decoys, n, genes, regulators, links, pairs)
+    decoys = _decoys(rng, n_decoys, n, genes, regulators, links, pairs, reach)
     return Chromosome(
         name=name,
         dnase=dnase.astype(np.float32),
@@ -362,10 +367,22 @@ def simulate_chromosome(
     )
 
 
-def _decoys(rng, count, n, genes, regulators, links, taken: set) -> list[tuple[int, int]]:
+def _within(candidates: np.ndarray, gene: int, reach: int, least: int) -> np.ndarray:
+    """The ``candidates`` (bins) within ``reach`` bins of ``gene`` — all of them when
+    ``reach`` is 0 — or, when fewer than ``least`` are, the ``least`` nearest."""
+    if not reach:
+        return candidates
+    distance = np.abs(candidates - gene)
+    near = candidates[distance <= reach]
+    return near if len(near) >= least else candidates[np.argsort(distance, kind="stable")[:least]]
+
+
+def _decoys(
+    rng, count, n, genes, regulators, links, taken: set, reach: int = 0
+) -> list[tuple[int, int]]:
     """``count`` contacts that regulate nothing on ``n`` bins: a random gene joined to a
-    regulator it is not linked to (any other bin when it is linked to all), never repeating a
-    contact."""
+    regulator it is not linked to (any other bin when it is linked to all), within ``reach``
+    bins when one is free there (``reach`` 0: anywhere), never repeating a contact."""
     decoys: list[tuple[int, int]] = []
     if not count or not len(genes):
         return decoys
@@ -379,6 +396,8 @@ def _decoys(rng, count, n, genes, regulators, links, taken: set) -> list[tuple[i
         gene = int(rng.choice(genes))
         linked = set(links[links[:, 1] == gene, 0].tolist())
         free = [int(r) for r in regulators if int(r) not in linked]
+        if reach and any(abs(r - gene) <= reach for r in free):
+            free = [r for r in free if abs(r - gene) <= reach]
         other = int(rng.choice(free)) if free else int(rng.integers(n))
         pair = tuple(sorted((gene, other)))
         if other == gene or pair in taken:

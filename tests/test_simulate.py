@@ -428,3 +428,49 @@ def test_chrom_sizes_guard_rails(tmp_path, args, message):
     assert result.exit_code == 1, result.output
     assert message in " ".join(result.output.split())
     assert not out.exists()
+
+
+def test_max_link_distance_keeps_links_and_decoys_near_their_gene():
+    base = dict(chromosomes=3, bins=1000, split=(1, 1, 1), regulators=60, silencers=20)
+    base.update(decoy_contacts=30, seed=5)
+    anywhere = simulate(SimulationParams(**base))
+    near = simulate(SimulationParams(**base, max_link_distance=500_000))  # 100 bins
+    reach = 100
+    far = max(int(np.abs(c.links[:, 0] - c.links[:, 1]).max()) for c in anywhere.chromosomes)
+    assert far > 3 * reach  # without the limit links span the chromosome
+    for c in near.chromosomes:
+        for sign, elements, per_gene in ((1, c.enhancer_bins, 3), (-1, c.silencer_bins, 2)):
+            for gene in c.gene_bins:
+                regs = c.links[(c.links[:, 1] == gene) & (c.links[:, 2] == sign), 0]
+                assert len(regs) == per_gene
+                distance = np.abs(elements - gene)
+                if (distance <= reach).sum() >= per_gene:
+                    assert (np.abs(regs - gene) <= reach).all()
+                else:  # too few within reach: the nearest ones
+                    nearest = np.sort(distance)[:per_gene]
+                    assert sorted(np.abs(regs - gene)) == sorted(nearest)
+        regulators = np.concatenate([c.enhancer_bins, c.silencer_bins])
+        genes = set(c.gene_bins.tolist())
+        linked = {(int(r), int(g)) for r, g, _ in c.links}
+        for a, b in c.contacts[len(c.contacts) - c.n_decoys :]:
+            gene, other = (a, b) if a in genes else (b, a)
+            free = [r for r in regulators if (int(r), int(gene)) not in linked]
+            if any(abs(r - gene) <= reach for r in free):
+                assert abs(other - gene) <= reach
+    assert SimulationParams().max_link_distance == 0  # the study: anywhere
+
+
+def test_real_genomes_default_to_links_within_2_mb(tmp_path):
+    sizes_file = tmp_path / "two.sizes"
+    sizes_file.write_text("chrA\t60000000\nchrB\t40000000\n")
+    common = ["--chrom-sizes", str(sizes_file), "--split", "1,1,0"]
+    _run(*common, "-o", str(tmp_path / "near"))
+    _run(*common, "--max-link-distance", "0", "-o", str(tmp_path / "anywhere"))
+    within = {}
+    for name in ("near", "anywhere"):
+        links = read_bedpe(tmp_path / name / "links.bedpe")
+        within[name] = float(((links["start2"] - links["start1"]).abs() <= 2_000_000).mean())
+        params = json.loads((tmp_path / name / "dataset.json").read_text())["parameters"]
+        assert params["max_link_distance"] == (2_000_000 if name == "near" else 0)
+    # a gene with fewer than 3 enhancers within 2 Mb takes the nearest ones
+    assert within["near"] > 0.95 and within["anywhere"] < 0.2

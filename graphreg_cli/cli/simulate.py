@@ -13,6 +13,7 @@ from graphreg_cli.simulate import SimulationParams
 from graphreg_cli.simulate import simulate as run_simulation
 
 DEFAULTS = SimulationParams()
+REAL_GENOME_LINK_DISTANCE = 2_000_000  # bp: GraphReg's window margin (6 Mb window, 2 Mb stride)
 
 
 class SilencerSignal(str, Enum):
@@ -62,6 +63,13 @@ def _real_chromosomes(
     from graphreg_cli.io.chromsizes import read_chromsizes
 
     return read_chromsizes(chrom_sizes), str(chrom_sizes), None
+
+
+def _link_distance(given: int | None, real_sizes: bool) -> int:
+    """``--max-link-distance``: as given, else 2 Mb on real chromosome sizes, else anywhere."""
+    if given is not None:
+        return given
+    return REAL_GENOME_LINK_DISTANCE if real_sizes else 0
 
 
 def simulate(
@@ -160,6 +168,14 @@ def simulate(
         help="Extra contacts per chromosome (per 1000 bins with --chrom-sizes/--genome) that "
         "regulate nothing (real Hi-C has many).",
     ),
+    max_link_distance: int = typer.Option(
+        None,
+        show_default="anywhere; 2 Mb with --genome/--chrom-sizes",
+        help="Draw each gene's enhancers and silencers (and decoy partners) within this many "
+        "bp of it; the nearest ones when too few are. 0: anywhere on the chromosome, as the "
+        "study's 5 Mb chromosomes. Real enhancers mostly lie within 1-2 Mb, and links longer "
+        "than train --window's margin cannot be seen by the model.",
+    ),
     seed: int = typer.Option(
         DEFAULTS.seed, help="Random seed; the same seed gives identical files."
     ),
@@ -201,6 +217,7 @@ def simulate(
         cage_noise=cage_noise,
         silencer_signal=silencer_signal.value,
         decoy_contacts=decoy_contacts,
+        max_link_distance=_link_distance(max_link_distance, bool(sizes)),
         seed=seed,
         input_bin_size=input_bin_size,
         sizes=tuple(sizes.items()),
