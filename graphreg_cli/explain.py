@@ -78,9 +78,7 @@ def explain_graph(
     pairs = candidates(g, options.window, options.min_distance)
     rows = [(gene, b, w) for gene, cands in pairs.items() for b, w in sorted(cands.items())]
     if not rows:
-        return pd.DataFrame(
-            columns=["chrom", "gene_bin", "element_bin", "distance", "contact", *METHODS.values()]
-        )
+        return _no_scores()
     gene_bins = np.array([r[0] for r in rows])
     element_bins = np.array([r[1] for r in rows])
     contact = np.array([r[2] for r in rows], dtype=np.float64)
@@ -172,6 +170,34 @@ def precision_recall(score: np.ndarray, label: np.ndarray) -> tuple[np.ndarray, 
     return tp / np.arange(1, len(hits) + 1), tp / max(hits.sum(), 1)
 
 
+def explain_windows(
+    model, g: Data, prepared: Data, n_tracks: int, options: ExplainOptions, tiling, device="cpu"
+) -> pd.DataFrame:
+    """:func:`explain_graph` window by window, as the model was trained (``tiling``, a
+    :class:`graphreg_cli.tiles.Tiling`): each gene is explained in the window that owns it,
+    from what that window holds — elements beyond it are not candidates, as the model never
+    saw them — and bins are mapped back to the chromosome. Memory stays that of one window."""
+    from graphreg_cli.tiles import tile
+
+    frames = []
+    for raw, ready in zip(tile(g, tiling), tile(prepared, tiling)):
+        raw.gene_mask = raw.gene_mask & raw.own
+        scores = explain_graph(model, raw, ready, n_tracks, options, device)
+        if len(scores):
+            scores["chrom"] = g.chrom
+            scores["gene_bin"] += raw.start
+            scores["element_bin"] += raw.start
+            frames.append(scores)
+    return pd.concat(frames, ignore_index=True) if frames else _no_scores()
+
+
+def _no_scores() -> pd.DataFrame:
+    """The columns of :func:`explain_graph`, no rows."""
+    return pd.DataFrame(
+        columns=["chrom", "gene_bin", "element_bin", "distance", "contact", *METHODS.values()]
+    )
+
+
 def truth_metrics(scores: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
     """Per method: AUPRC, AUROC, and the share of true links whose effect sign is right.
 
@@ -258,7 +284,10 @@ def explain_run(
     spec = run.features
     frames = []
     for i, g in enumerate(graphs):
-        frames.append(explain_graph(model, g, spec.apply(g), len(recorded.tracks), options, dev))
+        ready = spec.apply(g)
+        frames.append(
+            explain_windows(model, g, ready, len(recorded.tracks), options, run.tiling, dev)
+        )
         if progress:
             progress(i + 1, len(graphs))
     scores = pd.concat(frames, ignore_index=True)

@@ -84,11 +84,12 @@ def tile(g: Data, tiling: Tiling) -> list[Data]:
             start=start,
             parent=g.chrom,
             chrom=f"{g.chrom}:{start}",
-            split=g.split,
+            split=getattr(g, "split", None),
             num_nodes=width,
         )
         for key in ("x", "y", "gene_mask"):
-            window[key] = g[key][start:end]
+            if key in g:
+                window[key] = g[key][start:end]
         out.append(window)
     return out
 

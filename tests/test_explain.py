@@ -98,3 +98,39 @@ def test_truth_metrics_rank_signed_methods_by_magnitude():
     assert table.loc["deletion", "sign_accuracy"] == pytest.approx(1.0)
     assert table.loc["abc", "sign_accuracy"] == pytest.approx(0.5)  # unsigned: all enhancers
     assert table.loc["distance", "auprc"] == pytest.approx(1.0)
+
+
+def test_long_chromosomes_are_explained_window_by_window():
+    """Each gene is explained once, in the window that owns it, from what that window
+    holds; bins come back in chromosome coordinates."""
+    from graphreg_cli.explain import explain_windows
+    from graphreg_cli.tiles import Tiling
+
+    x = torch.zeros(60, 1)
+    x[10], x[20], x[40], x[50] = 2.0, -1.0, 4.0, 3.0
+    pairs = [(5, 10), (5, 20), (5, 40), (45, 50), (45, 40)]
+    edges = torch.tensor([[a for a, b in pairs] + [b for a, b in pairs]] * 2)
+    edges[1] = torch.tensor([b for a, b in pairs] + [a for a, b in pairs])
+    gene = torch.zeros(60, dtype=torch.bool)
+    gene[[5, 45]] = True
+    g = Data(
+        x=x,
+        edge_index=edges,
+        edge_weight=torch.ones(edges.shape[1]),
+        gene_mask=gene,
+        chrom="chrL",
+        num_nodes=60,
+    )
+    model, options = _sum_of_neighbours_model(), ExplainOptions(width=1)
+    tiling = Tiling(window=30, stride=10)  # windows at 0, 10, 20, 30; 5 owned by the first
+    scores = explain_windows(model, g, g, 1, options, tiling)
+    assert set(scores["chrom"]) == {"chrL"}
+    found = {
+        (int(a), int(b)): d for a, b, d in scores[["gene_bin", "element_bin", "deletion"]].values
+    }
+    # gene 5's window [0, 30) cannot see bin 40; gene 45's window [30, 60) sees 40 and 50
+    assert set(found) == {(5, 10), (5, 20), (45, 40), (45, 50)}
+    assert found[(5, 10)] == pytest.approx(2.0) and found[(5, 20)] == pytest.approx(-1.0)
+    assert found[(45, 40)] == pytest.approx(4.0) and found[(45, 50)] == pytest.approx(3.0)
+    whole = explain_windows(model, g, g, 1, options, Tiling())  # no windows: every contact
+    assert len(whole) == 5
