@@ -12,7 +12,11 @@ every (gene, candidate) pair:
 - ``abc``: activity x contact, normalised per gene (the ABC model): activity = mean input
   signal over the candidate's bins, contact = the contact's score, or ``1 / distance`` (in
   bins) for window candidates without a contact;
-- ``distance``: ``1 / distance``.
+- ``distance``: ``1 / distance``;
+- ``attention`` (GAT models only; NaN otherwise): the attention the gene's bin pays the
+  element's bin, averaged over heads and graph layers — an attention weight, not an
+  attribution: it says where the model looks, not what the element does (no sign). A gene's
+  attention over its contacts and itself sums to 1; window candidates without a contact get 0.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ METHODS = {  # method -> score column
     "deletion": "deletion",
     "abc": "abc",
     "distance": "inverse_distance",
+    "attention": "attention",
 }
 SIGNED = ("saliency", "deletion")  # methods whose sign says enhancer (+) or silencer (-)
 
@@ -115,6 +120,8 @@ def explain_graph(
             deleted[b] = p
     deletion = np.array([base[gg] - deleted[int(e)][gg] for gg, e in zip(gene_bins, element_bins)])
 
+    attention = _attention(model, x, edge_index, gene_bins, element_bins)
+
     # ABC and distance
     raw = g.x.numpy().astype(np.float64)
     activity = np.array([raw[_span(int(e), options.width, n)].mean() for e in element_bins])
@@ -137,8 +144,23 @@ def explain_graph(
             "deletion": deletion,
             "abc": abc,
             "inverse_distance": power,
+            "attention": attention,
         }
     )
+
+
+def _attention(model, x, edge_index, gene_bins: np.ndarray, element_bins: np.ndarray):
+    """``(n_pairs,)`` attention of each gene on each element, averaged over heads and layers
+    (0 without a contact); all NaN for models without attention."""
+    if not getattr(model, "attends", False):
+        return np.full(len(gene_bins), np.nan)
+    layers: list = []
+    with torch.no_grad():
+        model(x, edge_index, None, None, attention=layers)
+    index = layers[0][0].cpu().numpy()  # (2, E'): source j -> target i, self-loops added
+    alpha = torch.stack([a.mean(1) for _, a in layers]).mean(0).cpu().numpy()
+    lookup = {(int(i), int(j)): float(a) for j, i, a in zip(index[0], index[1], alpha)}
+    return np.array([lookup.get((int(g), int(e)), 0.0) for g, e in zip(gene_bins, element_bins)])
 
 
 def average_precision(score: np.ndarray, label: np.ndarray) -> float:
@@ -203,13 +225,16 @@ def truth_metrics(scores: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
 
     ``scores``: :func:`explain_graph` rows; ``truth``: ``chrom, gene_bin, element_bin, sign``.
     Saliency and deletion rank by their absolute value (a silencer is a regulator too) and
-    give the sign; ABC and distance are unsigned and call every link an enhancer.
+    give the sign; ABC, distance and attention are unsigned and call every link an
+    enhancer. Methods with no scores (attention of a non-GAT model) are left out.
     """
     key = ["chrom", "gene_bin", "element_bin"]
     merged = scores.merge(truth[key + ["sign"]], on=key, how="left")
     label = merged["sign"].notna().to_numpy()
     rows = []
     for method, column in METHODS.items():
+        if column not in merged or merged[column].isna().all():
+            continue  # attention of a model without it
         value = merged[column].to_numpy(dtype=np.float64)
         rank = np.abs(value) if method in SIGNED else value
         sign = np.sign(value) if method in SIGNED else np.ones(len(value))
@@ -344,6 +369,8 @@ def plot_pr(scores: pd.DataFrame, truth: pd.DataFrame, path) -> None:
     label = merged["sign"].notna().to_numpy()
     fig, ax = plt.subplots(figsize=(5, 4.5))
     for method, column in METHODS.items():
+        if column not in merged or merged[column].isna().all():
+            continue  # attention of a model without it
         value = merged[column].to_numpy(dtype=np.float64)
         rank = np.abs(value) if method in SIGNED else value
         precision, recall = precision_recall(rank, label)

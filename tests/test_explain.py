@@ -134,3 +134,28 @@ def test_long_chromosomes_are_explained_window_by_window():
     assert found[(45, 40)] == pytest.approx(4.0) and found[(45, 50)] == pytest.approx(3.0)
     whole = explain_windows(model, g, g, 1, options, Tiling())  # no windows: every contact
     assert len(whole) == 5
+
+
+def test_attention_view_of_a_gat_model():
+    """A gene's attention over its contacts and itself sums to 1 (softmax per head, averaged
+    over heads and layers); window-only candidates get 0; models without attention get NaN
+    and no row in the truth table."""
+    from graphreg_cli.explain import _attention
+
+    torch.manual_seed(0)
+    config = ModelConfig(name="gat", channels=8, heads=2, cnn_layers=1, graph_layers=2)
+    gat = build_model(config).eval()
+    g = _graph()
+    scores = explain_graph(gat, g, g, 1, ExplainOptions(window=4, width=1))
+    by_bin = scores.set_index("element_bin")["attention"]
+    contacted = by_bin.loc[[10, 20]]
+    assert ((contacted > 0) & (contacted < 1)).all()
+    assert (by_bin.drop([10, 20]) == 0).all()  # bins only in the window: no edge
+    itself = _attention(gat, g.x, g.edge_index, np.array([5]), np.array([5]))[0]
+    assert contacted.sum() + itself == pytest.approx(1.0, abs=1e-5)
+
+    linear = explain_graph(_sum_of_neighbours_model(), g, g, 1, ExplainOptions(width=1))
+    assert linear["attention"].isna().all()
+    truth = pd.DataFrame({"chrom": "chrT", "gene_bin": [5], "element_bin": [10], "sign": [1.0]})
+    assert "attention" not in set(truth_metrics(linear, truth)["method"])
+    assert "attention" in set(truth_metrics(scores, truth)["method"])

@@ -9,6 +9,7 @@ from rich.table import Table
 
 from graphreg_cli.cli.options import device_option, genes_option, run_option
 from graphreg_cli.console import console, note, progress_bar
+from graphreg_cli.errors import GraphregError
 from graphreg_cli.explain import METHODS
 
 
@@ -79,6 +80,8 @@ def explain(
             log=note,
             progress=lambda d, t: progress.update(task, completed=d, total=t),
         )
+    if scores[METHODS[method]].isna().all() and len(scores):
+        raise GraphregError(f"--method {method}: the run's model has none; pick another method")
     write_links(scores, method, bin_size, output)
     tsv = tsv or output.with_suffix(".tsv")
     with atomic_path(tsv) as tmp:

@@ -24,6 +24,7 @@ class GraphModel(nn.Module):
     """
 
     uses_weights = False
+    attends = False  # graph convolutions report attention weights
 
     def __init__(self, config):
         super().__init__()
@@ -41,12 +42,20 @@ class GraphModel(nn.Module):
     def make_conv(self, config) -> nn.Module:
         raise NotImplementedError
 
-    def forward(self, x, edge_index, edge_weight=None, batch=None):
+    def forward(self, x, edge_index, edge_weight=None, batch=None, *, attention=None):
+        """``attention``: a list that receives, per graph layer, ``(edge_index (2, E'),
+        alpha (E', heads))`` — models whose convolutions have attention (``attends``) only."""
         layout = Layout(batch, x.shape[0])
         h = encode(self.trunk, x, layout)
         for norm, conv in zip(self.norms, self.convs):
             h = along_chromosomes(norm, h, layout)
-            h = conv(h, edge_index, edge_weight) if self.uses_weights else conv(h, edge_index)
+            if attention is not None:
+                h, weights = conv(h, edge_index, return_attention_weights=True)
+                attention.append(weights)
+            elif self.uses_weights:
+                h = conv(h, edge_index, edge_weight)
+            else:
+                h = conv(h, edge_index)
             h = F.dropout(F.relu(h), self.dropout, self.training)
         return positive(along_chromosomes(self.decoder, h, layout)).squeeze(-1)
 
@@ -56,6 +65,8 @@ class EpiGraphReg(GraphModel):
 
     Self-loops are added, so each bin attends to itself and its contacts.
     """
+
+    attends = True
 
     def make_conv(self, c):
         if c.channels % c.heads:
