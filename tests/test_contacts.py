@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from graphreg_cli.errors import GraphregError, InputError
-from graphreg_cli.io import contacts
+from graphreg_cli.io import contacts, matrix
 from graphreg_cli.io.contacts import CONTACT_FORMATS, edge_weight, read_contacts
 from graphreg_cli.io.schemas import CONTACT_COLUMNS
 
@@ -312,7 +312,7 @@ def test_matrix_thresholds_and_top_k(cool):
 def test_matrix_streamed_in_blocks_matches_one_read(cool, monkeypatch):
     chroms = {"chr1": 1_050, "chr2": 600}
     whole, _ = read_contacts(cool, bin_size=100, chroms=chroms, top_k=2)
-    monkeypatch.setattr(contacts, "BLOCK_PIXELS", 1)  # one row per fetch
+    monkeypatch.setattr(matrix, "BLOCK_PIXELS", 1)  # one row per fetch
     rows, _ = read_contacts(cool, bin_size=100, chroms=chroms, top_k=2)
     pd.testing.assert_frame_equal(rows, whole)
     assert len(read_contacts(cool, bin_size=100, chroms=chroms, min_score=1)[0]) == 8
@@ -329,9 +329,9 @@ def test_top_k_is_exact_on_random_pixels():
         mine = np.flatnonzero((i == b) | (j == b))
         partner = np.where(i[mine] == b, j[mine], i[mine])
         strongest |= set(mine[np.lexsort((partner, np.abs(partner - b), -count[mine]))][:3])
-    assert set(np.flatnonzero(contacts._top_k_mask(i, j, count, 3))) == strongest
+    assert set(np.flatnonzero(matrix._top_k_mask(i, j, count, 3))) == strongest
     far = 2**60  # bin numbers too large for one int64 sort key: the two-key path agrees
-    assert set(np.flatnonzero(contacts._top_k_mask(i + far, j + far, count, 3))) == strongest
+    assert set(np.flatnonzero(matrix._top_k_mask(i + far, j + far, count, 3))) == strongest
 
 
 def test_matrix_errors(cool, tmp_path):

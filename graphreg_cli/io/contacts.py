@@ -13,8 +13,9 @@ written: any grid, chromosome names untouched; headers in ``schemas.LOOP_HEADERS
 - ``hicdetectloops``: HiCExplorer hicDetectLoops, 7 columns, no header; the 7th is a *p-value*,
   kept as fdr (``max_fdr`` then thresholds the p-value); score = -log10(p).
 
-``matrix``: ``.cool``, ``.mcool`` or ``.hic`` read with hictkpy: raw counts of intra-chromosomal
-pixels above the diagonal, streamed in row blocks, kept by ``min_score`` and/or ``top_k``.
+``matrix``: ``.cool``, ``.mcool`` or ``.hic`` read with hictkpy (:mod:`graphreg_cli.io.matrix`):
+raw counts of intra-chromosomal pixels above the diagonal, streamed in row blocks, kept by
+``min_score`` and/or ``top_k``.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import pandas as pd
 
 from graphreg_cli.errors import GraphregError, InputError
 from graphreg_cli.io.bedpe import read_bedpe
+from graphreg_cli.io.matrix import MATRIX_SUFFIXES, log_kept, read_matrix
 from graphreg_cli.io.schemas import BEDPE_COLUMNS, CONTACT_COLUMNS, LOOP_HEADERS
 from graphreg_cli.io.text import HEADER_PREFIXES, data_lines, open_text
 
@@ -36,12 +38,9 @@ LABELS = {name: spec["label"] for name, spec in LOOP_HEADERS.items()} | {
     "hicdetectloops": "HiCExplorer hicDetectLoops",
     "matrix": "contact matrix (.cool/.mcool/.hic)",
 }
-MATRIX_SUFFIXES = (".cool", ".mcool", ".hic")
-DEFAULT_TOP_K = 10
 ANCHORS = BEDPE_COLUMNS[:6]
 NA_TOKENS = {"", "na", "nan", "."}  # a missing FDR/q-value (HiC-DC+ writes NA as empty)
 CHUNK_ROWS = 500_000  # text rows converted at a time
-BLOCK_PIXELS = 1 << 22  # matrix: rows per fetch = BLOCK_PIXELS // bins in the chromosome
 
 Log = Callable[[str], None] | None
 
@@ -89,7 +88,7 @@ def read_contacts(
         log(f"contacts: {path.name} read as a {LABELS[fmt]}")
     if fmt == "matrix":
         _no_fdr(fmt, max_fdr)  # auto-detected from the suffix
-        return _read_matrix(path, bin_size, chroms, min_score, top_k, log), fmt
+        return read_matrix(path, bin_size, chroms, min_score, top_k, log), fmt
     if top_k is not None:
         raise GraphregError("--top-k applies to contact matrices (.cool/.mcool/.hic) only")
     header = _sniff_header(path)
@@ -291,146 +290,5 @@ def _filter(chunks: Iterator[pd.DataFrame], fmt, max_fdr, min_score, log) -> pd.
         kept.append(frame[keep])
     out = pd.concat([frame for frame in kept if len(frame)] or kept[:1], ignore_index=True)
     what = "p-value" if fmt == "hicdetectloops" else "FDR"
-    _log_kept(log, len(out), total, [(what + " ≤ {:g}", max_fdr), ("score ≥ {:g}", min_score)])
+    log_kept(log, len(out), total, [(what + " ≤ {:g}", max_fdr), ("score ≥ {:g}", min_score)])
     return out
-
-
-def _log_kept(log, kept: int, total: int, rules: list[tuple[str, float | None]]) -> None:
-    """Say how many contacts the rules (``("FDR ≤ {:g}", 0.01)``; None: not applied) kept."""
-    if kept < total:
-        text = ", ".join(rule.format(value) for rule, value in rules if value is not None)
-        log(f"contacts: {kept:,} of {total:,} kept ({text})")
-
-
-# Contact matrices ------------------------------------------------------------------------------
-
-
-def _read_matrix(path, bin_size, chroms, min_score, top_k, log) -> pd.DataFrame:
-    """Intra-chromosomal pixels above the diagonal, raw counts, one chromosome at a time."""
-    try:
-        import hictkpy
-        import pyarrow  # noqa: F401  (hictkpy needs it to return pixels as tables)
-    except ImportError:
-        raise GraphregError(
-            "reading .cool/.mcool/.hic needs hictkpy: pip install 'graphreg[hic]'"
-        ) from None
-    if not path.exists():
-        raise InputError("file not found; check the path", path)
-    if bin_size is None:
-        raise GraphregError(f"reading {path.name} needs a bin size (the resolution to read)")
-    if not chroms:
-        raise GraphregError(f"reading {path.name} needs the chromosome sizes")
-    if min_score is None and top_k is None:
-        top_k = DEFAULT_TOP_K
-        log(f"contacts: no --min-score or --top-k; keeping the {top_k} strongest per bin")
-    try:
-        if hictkpy.is_cooler(str(path)):
-            resolutions = [hictkpy.File(str(path)).resolution()]
-        else:
-            resolutions = list(hictkpy.MultiResFile(str(path)).resolutions())
-        if int(bin_size) not in resolutions:
-            listed = ", ".join(f"{r:,}" for r in sorted(resolutions))
-            raise InputError(f"has no {bin_size:,} bp resolution; it has {listed} bp", path)
-        handle = hictkpy.File(str(path), int(bin_size))
-        sizes = handle.chromosomes()
-    except (RuntimeError, OSError, ValueError) as err:
-        first = str(err).splitlines()[0] if str(err) else type(err).__name__
-        raise InputError(f"cannot be read as a contact matrix ({first})", path) from None
-    offsets = np.cumsum([0] + [-(-n // bin_size) for n in sizes.values()])
-    offset = dict(zip(sizes, offsets[:-1].tolist()))
-    matched = _match_chromosomes(chroms, sizes)
-    if not matched:
-        names = ", ".join(list(sizes)[:5]) + (", ..." if len(sizes) > 5 else "")
-        raise InputError(f"has none of the genome's chromosomes (it has {names})", path)
-    frames, total = [], 0
-    for name, file_name in matched.items():
-        length = sizes[file_name]
-        i, j, count, seen = _chromosome_pixels(
-            handle, file_name, length, bin_size, offset[file_name], min_score, top_k
-        )
-        total += seen
-        ends1, ends2 = (np.minimum((bins + 1) * bin_size, length) for bins in (i, j))
-        columns = [name, i * bin_size, ends1, name, j * bin_size, ends2, count, np.nan, 0]
-        frames.append(pd.DataFrame(dict(zip(CONTACT_COLUMNS, columns))))
-    out = pd.concat(frames, ignore_index=True)
-    _log_kept(log, len(out), total, [("score ≥ {:g}", min_score), ("top {} per bin", top_k)])
-    return out
-
-
-def _match_chromosomes(wanted: dict[str, int], in_file: dict[str, int]) -> dict[str, str]:
-    """Our name -> the file's, exact or up to a 'chr' prefix (and M/MT); unknown ones left out."""
-
-    def key(name: str) -> str:
-        name = name.lower().removeprefix("chr")
-        return "m" if name == "mt" else name
-
-    by_key = {key(name): name for name in in_file}
-    matched = {}
-    for name in wanted:
-        if name in in_file:
-            matched[name] = name
-        elif key(name) in by_key:
-            matched[name] = by_key[key(name)]
-    return matched
-
-
-def _chromosome_pixels(handle, chrom, length, bin_size, offset, min_score, top_k):
-    """Bins ``i < j`` and counts of one chromosome kept, and how many off-diagonal pixels seen.
-
-    Rows are fetched in blocks; with ``top_k`` only the pixels still among the ``top_k``
-    strongest of either bin are carried over, so memory stays near ``2 * top_k * bins``.
-    """
-    n_bins = -(-length // bin_size)
-    rows = max(1, BLOCK_PIXELS // max(n_bins, 1))
-    keep_i, keep_j, keep_c = (np.empty(0, np.int64),) * 2 + (np.empty(0, np.float64),)
-    seen = 0
-    for first in range(0, n_bins, rows):
-        start, end = first * bin_size, min((first + rows) * bin_size, length)
-        pixels = handle.fetch(
-            f"{chrom}\t{start}\t{end}",
-            f"{chrom}\t{start}\t{length}",
-            count_type="float",
-            query_type="BED",
-        ).to_df()
-        i = pixels["bin1_id"].to_numpy(np.int64) - offset
-        j = pixels["bin2_id"].to_numpy(np.int64) - offset
-        c = pixels["count"].to_numpy(np.float64)
-        off_diagonal = (i < j) & (c > 0)
-        seen += int(off_diagonal.sum())
-        if min_score is not None:
-            off_diagonal &= c >= min_score
-        i, j, c = (
-            np.concatenate([a, b[off_diagonal]])
-            for a, b in zip((keep_i, keep_j, keep_c), (i, j, c))
-        )
-        if top_k is not None:
-            strong = _top_k_mask(i, j, c, top_k)
-            i, j, c = i[strong], j[strong], c[strong]
-        keep_i, keep_j, keep_c = i, j, c
-    order = np.lexsort((keep_j, keep_i))
-    return keep_i[order], keep_j[order], keep_c[order], seen
-
-
-def _top_k_mask(i: np.ndarray, j: np.ndarray, count: np.ndarray, k: int) -> np.ndarray:
-    """Pixels among the ``k`` strongest of bin ``i`` or of bin ``j``.
-
-    Ties are broken by the shorter distance, then the lower partner bin, so exactly ``k``
-    contacts rank per bin and the choice does not depend on reading order.
-    """
-    n = len(count)
-    bins, partner = np.concatenate([i, j]), np.concatenate([j, i])
-    levels, strength = np.unique(count, return_inverse=True)
-    tie = 2 * np.abs(partner - bins) + (partner > bins)  # nearer first, then the left partner
-    rank_key = (len(levels) - 1 - np.tile(strength.ravel(), 2)) * (int(tie.max(initial=0)) + 1)
-    rank_key += tie  # unique within a bin, strongest first
-    width = int(rank_key.max(initial=0)) + 1
-    if int(bins.max(initial=0)) < np.iinfo(np.int64).max // width:  # one sort, one int64 key
-        order = np.argsort(bins * width + rank_key)
-    else:
-        order = np.lexsort((rank_key, bins))
-    ranked = bins[order]
-    starts = np.flatnonzero(np.r_[True, ranked[1:] != ranked[:-1]])
-    rank = np.arange(2 * n) - np.repeat(starts, np.diff(np.r_[starts, 2 * n]))
-    top = np.zeros(2 * n, dtype=bool)
-    top[order[rank < k]] = True
-    return top[:n] | top[n:]
