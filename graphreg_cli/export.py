@@ -7,11 +7,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyBigWig
 
 from graphreg_cli import __version__
 from graphreg_cli.errors import GraphregError
-from graphreg_cli.io.atomic import atomic_path, atomic_text
+from graphreg_cli.io.atomic import atomic_text
 from graphreg_cli.io.bed import write_bed
 from graphreg_cli.io.bedpe import write_bedpe
 from graphreg_cli.io.bigwig import write_bigwig
@@ -161,36 +160,6 @@ def session_tracks(folder: Path) -> list[IgvTrack]:
     ]
 
 
-def write_gapped_bigwig(
-    path: str | Path, sizes: dict[str, int], tracks: dict[str, np.ndarray], step: int
-) -> None:
-    """Write ``{chrom: (ceil(length / step),) array}`` of ``step``-bp bins as a bigWig,
-    atomically, leaving out bins of value 0 (gaps, read back as 0).
-
-    One ``addEntries`` call per chromosome (fixed span, variable starts); a last, partial bin
-    ends at the chromosome's size. Values must be finite (the simulation's are).
-    """
-    with atomic_path(path) as tmp:
-        handle = pyBigWig.open(str(tmp), "w")
-        try:
-            handle.addHeader(list(sizes.items()), maxZooms=10)
-            for chrom, length in sizes.items():
-                if chrom not in tracks:
-                    continue
-                values = np.asarray(tracks[chrom], dtype=np.float64)
-                keep = np.flatnonzero(values)
-                last = len(values) - 1
-                partial = length % step != 0 and keep.size > 0 and keep[-1] == last
-                body = keep[:-1] if partial else keep
-                if body.size:
-                    handle.addEntries(chrom, body * step, values=values[body], span=step)
-                if partial:
-                    start = last * step
-                    handle.addEntries([chrom], [start], ends=[length], values=[values[last]])
-        finally:
-            handle.close()
-
-
 def write_dataset(data: Dataset, out: str | Path, step=None) -> list[Path]:
     """Write every file of the dataset into ``out``; ``step(name)`` is called per file.
 
@@ -219,7 +188,7 @@ def write_dataset(data: Dataset, out: str | Path, step=None) -> list[Path]:
     for key in ("dnase", "cage"):
         if key == "dnase" and p.dnase_bin_size < p.bin_size:
             fine = {c.name: c.dnase_fine for c in data.chromosomes}
-            write_gapped_bigwig(out / FILES[key], sizes, fine, p.dnase_bin_size)
+            write_bigwig(out / FILES[key], sizes, fine, p.dnase_bin_size, gaps=True)
         else:
             tracks = {c.name: getattr(c, key) for c in data.chromosomes}
             write_bigwig(out / FILES[key], sizes, tracks, p.bin_size)

@@ -288,9 +288,8 @@ def test_input_bin_size_keeps_every_other_file_and_the_bin_means(tmp_path):
 
 
 def test_fine_dnase_keeps_each_bin_mean_up_to_a_partial_last_bin(tmp_path):
-    from graphreg_cli.export import write_gapped_bigwig
     from graphreg_cli.fine_dnase import fine_dnase
-    from graphreg_cli.io.bigwig import open_bigwig, read_bins
+    from graphreg_cli.io.bigwig import open_bigwig, read_bins, write_bigwig
 
     length, bin_size, step = 12_345, 1000, 100
     dnase = np.random.default_rng(0).random(13).astype(np.float32) + 0.1
@@ -301,7 +300,7 @@ def test_fine_dnase_keeps_each_bin_mean_up_to_a_partial_last_bin(tmp_path):
     peaks = fine[:30].reshape(3, 10)
     assert (peaks.max(axis=1) > 1.3 * peaks.mean(axis=1)).all()  # a peak, not a flat bin
     path = tmp_path / "fine.bw"
-    write_gapped_bigwig(path, {"chrZ": length}, {"chrZ": fine}, step)
+    write_bigwig(path, {"chrZ": length}, {"chrZ": fine}, step, gaps=True)
     with open_bigwig(path) as handle:
         np.testing.assert_allclose(read_bins(handle, "chrZ", bin_size), dnase, rtol=1e-6)
         last = handle.intervals("chrZ")[-1]

@@ -145,12 +145,18 @@ def validate_track(
 
 
 def write_bigwig(
-    path: str | Path, sizes: dict[str, int], tracks: dict[str, np.ndarray], bin_size: int
+    path: str | Path,
+    sizes: dict[str, int],
+    tracks: dict[str, np.ndarray],
+    bin_size: int,
+    gaps: bool = False,
 ) -> None:
     """Write per-bin values ``{chrom: (n_bins,) array}`` as a bigWig, atomically.
 
     The header lists every chromosome of ``sizes`` in its order; entries follow that order;
-    the last bin of each chromosome ends at the chromosome's size.
+    the last bin of each chromosome ends at the chromosome's size. ``gaps``: leave bins of
+    value 0 out (read back as 0) — one fixed-span ``addEntries`` per chromosome over the
+    non-zero bins, for fine, sparse tracks.
     """
     validate_track(sizes, tracks, bin_size, path)
     with atomic_path(path) as tmp:
@@ -161,10 +167,16 @@ def write_bigwig(
                 if chrom not in tracks:
                     continue
                 values = np.asarray(tracks[chrom], dtype=np.float64)
-                full = length // bin_size
-                if full:
+                full = length // bin_size  # bins ending inside the chromosome
+                if gaps:
+                    keep = np.flatnonzero(values[:full])
+                    if keep.size:
+                        handle.addEntries(
+                            chrom, keep * bin_size, values=values[keep], span=bin_size
+                        )
+                elif full:
                     handle.addEntries(chrom, 0, values=values[:full], span=bin_size, step=bin_size)
-                if full < len(values):
+                if full < len(values) and not (gaps and values[full] == 0):
                     handle.addEntries(
                         [chrom], [full * bin_size], ends=[length], values=[float(values[full])]
                     )
