@@ -133,8 +133,8 @@ def _read_fast(
     path: str | Path, columns: list[str], required: int, int_columns: set[str]
 ) -> tuple[pd.DataFrame, np.ndarray] | None:
     """A well-formed table through pandas' C parser (~5x faster than line by line,
-    benchmarks/table_read.py): the frame
-    before checks and its line numbers, ``(n_rows,) int64``. None when anything is off — too
+    benchmarks/table_read.py): the frame before checks and its line numbers,
+    ``(n_rows,) int64``. None when anything is off — too
     few columns, ragged lines, a non-integer coordinate, an unreadable file — so that the
     line-by-line reader finds the problem and names its line."""
     skip: list[int] = []
