@@ -109,7 +109,7 @@ def chromosomes_for(fraction: float, sizes: dict[str, int]) -> list[str]:
 
 def measure(step: str, work: Path, contacts: str, chroms: list[str]) -> dict:
     """One measurement, in this process (called through a subprocess by ``main``)."""
-    from graphreg_cli.data import Inputs, load_graphs
+    from graphreg_cli.data.graphs import Inputs, load_graphs
     from graphreg_cli.models import ModelConfig
 
     data_dir = work / "data"
@@ -125,7 +125,7 @@ def measure(step: str, work: Path, contacts: str, chroms: list[str]) -> dict:
     start = time.perf_counter()
     result: dict = {}
     if step == "contacts":
-        from graphreg_cli.edges import contact_edges
+        from graphreg_cli.data.edges import contact_edges
         from graphreg_cli.io.bigwig import bigwig_chroms
 
         sizes = bigwig_chroms(data_dir / "dnase.bw")
@@ -138,8 +138,8 @@ def measure(step: str, work: Path, contacts: str, chroms: list[str]) -> dict:
         result["edges"] = sum(g.edge_index.shape[1] for g in graphs) // 2
         result["input_bins"] = sum(g.x.shape[0] * g.x.shape[1] for g in graphs)
     elif step == "epoch":
-        import graphreg_cli.train as train_module
-        from graphreg_cli.train import TrainOptions, train
+        import graphreg_cli.tasks.train as train_module
+        from graphreg_cli.tasks.train import TrainOptions, train
 
         split = {c: "train" for c in chroms}
         val = chroms[-1] if len(chroms) > 1 else chroms[0]
@@ -157,8 +157,8 @@ def measure(step: str, work: Path, contacts: str, chroms: list[str]) -> dict:
         )
         result["epoch_seconds"] = config["result"]["seconds"]
     elif step == "predict":
-        import graphreg_cli.predict as predict_module
-        from graphreg_cli.predict import predict_run, write_prediction
+        import graphreg_cli.tasks.predict as predict_module
+        from graphreg_cli.tasks.predict import predict_run, write_prediction
 
         loading = _only(predict_module, chroms)
         sizes, preds, bin_size = predict_run(work / "run", device="cpu", log=lambda m: None)

@@ -27,10 +27,10 @@ from pathlib import Path
 
 import torch
 
-from graphreg_cli.data import Inputs
-from graphreg_cli.evaluate import evaluate_run
+from graphreg_cli.data.graphs import Inputs
 from graphreg_cli.models import ModelConfig
-from graphreg_cli.train import TrainOptions, train
+from graphreg_cli.tasks.evaluate import evaluate_run
+from graphreg_cli.tasks.train import TrainOptions, train
 
 DEFAULT_DATA = Path(__file__).resolve().parent.parent.parent / "shared/seed-data/enhancers_only"
 STUDY_SECONDS = {"gat": 334.0, "cnn": 186.0}

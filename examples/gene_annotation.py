@@ -16,10 +16,10 @@ import statistics
 import tempfile
 from pathlib import Path
 
-from graphreg_cli.data import Inputs
-from graphreg_cli.evaluate import evaluate_run
+from graphreg_cli.data.graphs import Inputs
 from graphreg_cli.models import ModelConfig
-from graphreg_cli.train import TrainOptions, train
+from graphreg_cli.tasks.evaluate import evaluate_run
+from graphreg_cli.tasks.train import TrainOptions, train
 
 DATA = Path(__file__).resolve().parent.parent.parent / "shared/seed-data/enhancers_only"
 SETTINGS = [  # model, gene channel, edges

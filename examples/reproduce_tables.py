@@ -21,12 +21,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from graphreg_cli.data import Inputs
-from graphreg_cli.evaluate import evaluate_run
-from graphreg_cli.export import write_dataset
+from graphreg_cli.data.graphs import Inputs
 from graphreg_cli.models import ModelConfig
-from graphreg_cli.simulate import SimulationParams, simulate
-from graphreg_cli.train import TrainOptions, train
+from graphreg_cli.simulation.generator import SimulationParams, simulate
+from graphreg_cli.simulation.writer import write_dataset
+from graphreg_cli.tasks.evaluate import evaluate_run
+from graphreg_cli.tasks.train import TrainOptions, train
 
 SEED_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "seed-data"
 STUDY = {  # test MSE / ROI MSE, Tables I and II

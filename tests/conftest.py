@@ -13,8 +13,8 @@ SEED_DATA = REPO.parent / "shared" / "seed-data"
 @pytest.fixture(scope="session")
 def tiny_dataset(tmp_path_factory) -> Path:
     """A small simulated dataset folder (6 chromosomes x 200 bins, with silencers, decoys)."""
-    from graphreg_cli.export import write_dataset
-    from graphreg_cli.simulate import SimulationParams, simulate
+    from graphreg_cli.simulation.generator import SimulationParams, simulate
+    from graphreg_cli.simulation.writer import write_dataset
 
     out = tmp_path_factory.mktemp("tiny") / "data"
     params = SimulationParams(

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from graphreg_cli.data import Inputs, find_split, load_graphs
-from graphreg_cli.edges import contact_edges
+from graphreg_cli.data.edges import contact_edges
+from graphreg_cli.data.graphs import Inputs, find_split, load_graphs
 from graphreg_cli.errors import GraphregError, InputError
 from graphreg_cli.io.bigwig import write_bigwig
 
@@ -125,7 +125,7 @@ def test_names_without_chr_are_reconciled(files):
 
 def test_genes_from_gtf(files):
     """GENCODE-style GTF without 'chr': gene rows, strand-aware TSS, names kept."""
-    from graphreg_cli.genes import gene_names
+    from graphreg_cli.data.genes import gene_names
     from graphreg_cli.io.gtf import read_gtf_genes
 
     gtf = files / "genes.gtf"

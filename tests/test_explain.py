@@ -8,14 +8,14 @@ import pytest
 import torch
 from torch_geometric.data import Data
 
-from graphreg_cli.explain import (
+from graphreg_cli.models import ModelConfig, build_model
+from graphreg_cli.tasks.explain import (
     ExplainOptions,
     auroc,
     average_precision,
     explain_graph,
     truth_metrics,
 )
-from graphreg_cli.models import ModelConfig, build_model
 
 
 def _sum_of_neighbours_model():
@@ -103,8 +103,8 @@ def test_truth_metrics_rank_signed_methods_by_magnitude():
 def test_long_chromosomes_are_explained_window_by_window():
     """Each gene is explained once, in the window that owns it, from what that window
     holds; bins come back in chromosome coordinates."""
-    from graphreg_cli.explain import explain_windows
-    from graphreg_cli.tiles import Tiling
+    from graphreg_cli.data.tiles import Tiling
+    from graphreg_cli.tasks.explain import explain_windows
 
     x = torch.zeros(60, 1)
     x[10], x[20], x[40], x[50] = 2.0, -1.0, 4.0, 3.0
@@ -140,7 +140,7 @@ def test_attention_view_of_a_gat_model():
     """A gene's attention over its contacts and itself sums to 1 (softmax per head, averaged
     over heads and layers); window-only candidates get 0; models without attention get NaN
     and no row in the truth table."""
-    from graphreg_cli.explain import _attention
+    from graphreg_cli.tasks.explain import _attention
 
     torch.manual_seed(0)
     config = ModelConfig(name="gat", channels=8, heads=2, cnn_layers=1, graph_layers=2)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from graphreg_cli.metrics import compute_metrics, roi_mask
+from graphreg_cli.tasks.metrics import compute_metrics, roi_mask
 
 
 def test_roi_is_gene_offsets_minus3_to_plus1():

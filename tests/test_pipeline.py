@@ -325,9 +325,9 @@ def test_early_stopping_waits_for_min_epochs(tiny_dataset, tmp_path):
 
 
 def test_ctrl_c_saves_a_checkpoint_that_resume_continues(tiny_dataset, tmp_path):
-    from graphreg_cli.data import Inputs
+    from graphreg_cli.data.graphs import Inputs
     from graphreg_cli.models import ModelConfig
-    from graphreg_cli.train import TrainOptions, train
+    from graphreg_cli.tasks.train import TrainOptions, train
 
     inputs = Inputs(
         [tiny_dataset / "dnase.bw"],

@@ -9,13 +9,13 @@ import pytest
 import torch
 from torch_geometric.data import Batch, Data
 
-from graphreg_cli.data import Inputs, load_graphs
+from graphreg_cli.data.features import FeatureSpec
+from graphreg_cli.data.graphs import Inputs, load_graphs
+from graphreg_cli.data.tiles import Tiling, predict_tiled, tile
 from graphreg_cli.errors import GraphregError, InputError
-from graphreg_cli.features import FeatureSpec
 from graphreg_cli.io.bigwig import write_bigwig
 from graphreg_cli.models import MODEL_NAMES, ModelConfig, build_model
 from graphreg_cli.models.blocks import pool_factors
-from graphreg_cli.tiles import Tiling, predict_tiled, tile
 
 BIN, FINE = 1000, 100
 SIZES = {"chr1": 20_050, "chr2": 9_000}  # chr1 ends in a partial bin

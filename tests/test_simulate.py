@@ -15,7 +15,7 @@ from graphreg_cli.io.bed import read_bed
 from graphreg_cli.io.bedpe import read_bedpe
 from graphreg_cli.io.bigwig import read_bigwig
 from graphreg_cli.io.chromsizes import read_chromsizes
-from graphreg_cli.simulate import SimulationParams, simulate
+from graphreg_cli.simulation.generator import SimulationParams, simulate
 
 runner = CliRunner()
 
@@ -288,8 +288,8 @@ def test_input_bin_size_keeps_every_other_file_and_the_bin_means(tmp_path):
 
 
 def test_fine_dnase_keeps_each_bin_mean_up_to_a_partial_last_bin(tmp_path):
-    from graphreg_cli.fine_dnase import fine_dnase
     from graphreg_cli.io.bigwig import open_bigwig, read_bins, write_bigwig
+    from graphreg_cli.simulation.fine_dnase import fine_dnase
 
     length, bin_size, step = 12_345, 1000, 100
     dnase = np.random.default_rng(0).random(13).astype(np.float32) + 0.1
@@ -327,7 +327,7 @@ def test_input_bin_size_must_divide_the_bin_size(tmp_path, value, message):
 
 
 def test_hg38_table_is_ucsc_primary_assembly():
-    from graphreg_cli.genomes import HG38, default_split
+    from graphreg_cli.simulation.genomes import HG38, default_split
 
     assert len(HG38) == 24 and HG38["chr1"] == 248_956_422 and HG38["chrY"] == 57_227_415
     assert list(HG38)[-2:] == ["chrX", "chrY"] and "chrM" not in HG38
@@ -385,7 +385,7 @@ def test_layout_scales_per_1000_bins():
 
 
 def test_genome_hg38_end_to_end_with_graphreg_split(tmp_path):
-    from graphreg_cli.genomes import HG38
+    from graphreg_cli.simulation.genomes import HG38
 
     out = tmp_path / "hg38"
     _run("--genome", "hg38", "--bin-size", "1000000", "--input-bin-size", "200000", "-o", str(out))

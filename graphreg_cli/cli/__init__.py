@@ -12,7 +12,7 @@ from graphreg_cli.cli import explain as explain_cmd
 from graphreg_cli.cli import predict as predict_cmd
 from graphreg_cli.cli import simulate as simulate_cmd
 from graphreg_cli.cli import train as train_cmd
-from graphreg_cli.console import console
+from graphreg_cli.cli.console import console
 from graphreg_cli.errors import GraphregError
 
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
+from graphreg_cli.cli.console import console, note
 from graphreg_cli.cli.options import device_option, run_option
-from graphreg_cli.console import console, note
-from graphreg_cli.runs import METRICS
+from graphreg_cli.tasks.runs import METRICS
 
 LABELS = {
     "mse": "MSE, all bins (study's Test MSE)",
@@ -41,7 +41,7 @@ def evaluate(
 
     Prints a table and writes MODEL/metrics.json. ROI = gene bins at offsets -3..+1.
     """
-    from graphreg_cli.evaluate import evaluate_run
+    from graphreg_cli.tasks.evaluate import evaluate_run
 
     if split not in ("test", "val", "train", "all"):
         raise typer.BadParameter("choose test, val, train or all", param_hint="--split")

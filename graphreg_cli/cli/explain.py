@@ -7,10 +7,10 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
+from graphreg_cli.cli.console import console, note, progress_bar
 from graphreg_cli.cli.options import device_option, genes_option, run_option
-from graphreg_cli.console import console, note, progress_bar
 from graphreg_cli.errors import GraphregError
-from graphreg_cli.explain import METHODS
+from graphreg_cli.tasks.explain import METHODS
 
 
 def explain(
@@ -52,7 +52,8 @@ def explain(
     effect sign, +1 enhancer / -1 silencer; column 12 the method) and a TSV with every
     method's raw scores.
     """
-    from graphreg_cli.explain import (
+    from graphreg_cli.io.atomic import atomic_path
+    from graphreg_cli.tasks.explain import (
         ExplainOptions,
         explain_run,
         plot_pr,
@@ -60,8 +61,7 @@ def explain(
         truth_metrics,
         write_links,
     )
-    from graphreg_cli.io.atomic import atomic_path
-    from graphreg_cli.runs import open_run
+    from graphreg_cli.tasks.runs import open_run
 
     if method not in METHODS:
         raise typer.BadParameter(f"choose from {', '.join(METHODS)}", param_hint="--method")
@@ -125,8 +125,8 @@ def perturb(
     device: str = device_option(),
 ) -> None:
     """Knock a region's input down (or up) and write the predicted change in CAGE."""
-    from graphreg_cli.perturb import perturb_run
-    from graphreg_cli.predict import write_prediction
+    from graphreg_cli.tasks.perturb import perturb_run
+    from graphreg_cli.tasks.predict import write_prediction
 
     sizes, delta, bin_size, where, genes = perturb_run(model, region, scale, device, log=note)
     write_prediction(output, sizes, delta, bin_size)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from graphreg_cli.runs import DEFAULT_RUN
+from graphreg_cli.tasks.runs import DEFAULT_RUN
 
 
 def run_option() -> Path:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import typer
 
+from graphreg_cli.cli.console import console, note
 from graphreg_cli.cli.options import device_option, genes_option, run_option
-from graphreg_cli.console import console, note
 from graphreg_cli.errors import GraphregError
 
 
@@ -42,7 +42,7 @@ def predict(
     igv_session.xml showing prediction beside truth when a genome FASTA is beside the inputs.
     """
     from graphreg_cli.io.bigwig import copy_to_stdout
-    from graphreg_cli.predict import predict_run, write_prediction, write_session
+    from graphreg_cli.tasks.predict import predict_run, write_prediction, write_session
 
     if output is None and stdout_is_terminal():
         raise GraphregError(

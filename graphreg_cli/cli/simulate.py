@@ -7,10 +7,10 @@ from pathlib import Path
 
 import typer
 
-from graphreg_cli.console import console, progress_bar
+from graphreg_cli.cli.console import console, progress_bar
 from graphreg_cli.errors import GraphregError
-from graphreg_cli.simulate import SimulationParams
-from graphreg_cli.simulate import simulate as run_simulation
+from graphreg_cli.simulation.generator import SimulationParams
+from graphreg_cli.simulation.generator import simulate as run_simulation
 
 DEFAULTS = SimulationParams()
 REAL_GENOME_LINK_DISTANCE = 2_000_000  # bp: GraphReg's window margin (6 Mb window, 2 Mb stride)
@@ -57,7 +57,7 @@ def _real_chromosomes(
                 "their bins come from the sizes (ceil(length / --bin-size) bins each)"
             )
     if genome is not None:
-        from graphreg_cli.genomes import genome_sizes
+        from graphreg_cli.simulation.genomes import genome_sizes
 
         return genome_sizes(genome.value), genome.value, genome.value
     from graphreg_cli.io.chromsizes import read_chromsizes
@@ -189,12 +189,12 @@ def simulate(
     Like real data: --genome hg38 --input-bin-size 100 writes 100 bp DNase (with gaps) and
     5 kb CAGE on hg38's 24 chromosomes; --chrom-sizes FILE does the same on any genome.
     """
-    from graphreg_cli.export import FILES, write_dataset
+    from graphreg_cli.simulation.writer import FILES, write_dataset
 
     sizes, label, builtin = _real_chromosomes(ctx, chrom_sizes, genome)
     counts, val_chroms, test_chroms = _parse_split(split), (), ()
     if sizes:
-        from graphreg_cli.genomes import default_split
+        from graphreg_cli.simulation.genomes import default_split
 
         chromosomes = len(sizes)
         if not _given(ctx, "split"):
@@ -231,6 +231,6 @@ def simulate(
         data = run_simulation(params, lambda done, total: progress.update(task, completed=done))
         files = progress.add_task("writing files", total=len(FILES))
         write_dataset(data, out, step=lambda name: progress.advance(files))
-    from graphreg_cli.summary import dataset_table
+    from graphreg_cli.simulation.summary import dataset_table
 
     console.print(dataset_table(data, out))

@@ -7,17 +7,17 @@ from pathlib import Path
 
 import typer
 
+from graphreg_cli.cli.console import console, note, progress_bar
 from graphreg_cli.cli.options import device_option
-from graphreg_cli.console import console, note, progress_bar
-from graphreg_cli.data import Inputs
-from graphreg_cli.edges import ContactOptions
+from graphreg_cli.data.edges import ContactOptions
+from graphreg_cli.data.features import EDGE_MODES, TRANSFORMS
+from graphreg_cli.data.graphs import Inputs
 from graphreg_cli.errors import GraphregError
-from graphreg_cli.features import EDGE_MODES, TRANSFORMS
 from graphreg_cli.io.contacts import CONTACT_FORMATS
 from graphreg_cli.models import MODEL_NAMES, ModelConfig
-from graphreg_cli.runs import DEFAULT_RUN
-from graphreg_cli.train import LOSSES, TrainOptions
-from graphreg_cli.train import train as run_training
+from graphreg_cli.tasks.runs import DEFAULT_RUN
+from graphreg_cli.tasks.train import LOSSES, TrainOptions
+from graphreg_cli.tasks.train import train as run_training
 
 DEFAULT_DATA = Path("graphreg_data")
 M, T = ModelConfig(), TrainOptions()

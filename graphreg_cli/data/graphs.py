@@ -15,11 +15,11 @@ import numpy as np
 import torch
 from torch_geometric.data import Data
 
-from graphreg_cli.edges import EMPTY, ContactOptions, contact_edges
+from graphreg_cli.data.edges import EMPTY, ContactOptions, contact_edges
+from graphreg_cli.data.genes import gene_bins
+from graphreg_cli.data.naming import check_resolutions, chromosomes_of, did_you_mean
 from graphreg_cli.errors import GraphregError, InputError
-from graphreg_cli.genes import gene_bins
 from graphreg_cli.io.bigwig import n_bins, open_bigwig, read_bins
-from graphreg_cli.naming import check_resolutions, chromosomes_of, did_you_mean
 
 SPLITS = ("train", "val", "test")
 

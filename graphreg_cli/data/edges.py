@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from graphreg_cli.data.naming import reconcile_names
 from graphreg_cli.io.bigwig import n_bins
-from graphreg_cli.naming import reconcile_names
 
 EMPTY = (np.zeros((0, 2), np.int64), np.zeros(0, np.float32))
 

@@ -53,10 +53,10 @@ def perturb_run(run_dir, region_text: str, scale: float = 0.0, device: str = "au
     """
     import pandas as pd
 
-    from graphreg_cli.data import load_graphs
+    from graphreg_cli.data.graphs import load_graphs
     from graphreg_cli.io.bigwig import bigwig_chroms
-    from graphreg_cli.runs import open_run
-    from graphreg_cli.train import pick_device, predict_graphs
+    from graphreg_cli.tasks.runs import open_run
+    from graphreg_cli.tasks.train import pick_device, predict_graphs
 
     run = open_run(run_dir)
     inputs = run.inputs

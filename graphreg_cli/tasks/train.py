@@ -12,11 +12,12 @@ import torch.nn.functional as F
 from torch_geometric.data import Batch, Data
 
 from graphreg_cli import __version__
-from graphreg_cli.data import Inputs, load_graphs
+from graphreg_cli.data.features import FeatureSpec
+from graphreg_cli.data.graphs import Inputs, load_graphs
+from graphreg_cli.data.tiles import Tiling, predict_tiled, tile_all
 from graphreg_cli.errors import GraphregError
-from graphreg_cli.features import FeatureSpec
 from graphreg_cli.models import ModelConfig, build_model
-from graphreg_cli.runs import (
+from graphreg_cli.tasks.runs import (
     CHECKPOINT,
     CONFIG,
     LOG,
@@ -26,7 +27,6 @@ from graphreg_cli.runs import (
     save_json,
     save_tensors,
 )
-from graphreg_cli.tiles import Tiling, predict_tiled, tile_all
 
 LOSSES = ("mse", "poisson")
 

@@ -8,12 +8,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from graphreg_cli.data import load_graphs
+from graphreg_cli.data.graphs import load_graphs
 from graphreg_cli.errors import GraphregError
 from graphreg_cli.io.atomic import atomic_text
-from graphreg_cli.metrics import compute_metrics
-from graphreg_cli.runs import METRICS, open_run, save_json
-from graphreg_cli.train import pick_device, predict_graphs
+from graphreg_cli.tasks.metrics import compute_metrics
+from graphreg_cli.tasks.runs import METRICS, open_run, save_json
+from graphreg_cli.tasks.train import pick_device, predict_graphs
 
 
 def evaluate_run(
@@ -56,7 +56,7 @@ def evaluate_run(
     previous[split] = metrics
     save_json(previous, path)
     if plots is not None:
-        from graphreg_cli.plots import plot_chromosomes, plot_gene_scatter
+        from graphreg_cli.tasks.plots import plot_chromosomes, plot_gene_scatter
 
         written = plot_chromosomes(chosen, preds, Path(plots), run.inputs.bin_size)
         written.append(plot_gene_scatter(chosen, preds, Path(plots) / f"genes_{split}.png"))
@@ -72,7 +72,7 @@ def gene_predictions(run, graphs, preds) -> pd.DataFrame:
     ``gene, chrom, tss`` (0-based), its graph bin ``bin_start, bin_end``, the ``true`` and
     ``predicted`` CAGE of that bin and the number of bins it contacts (``contacts``).
     Genes sharing a TSS bin share its values."""
-    from graphreg_cli.genes import gene_tss
+    from graphreg_cli.data.genes import gene_tss
     from graphreg_cli.io.bigwig import bigwig_chroms
 
     inputs = run.inputs

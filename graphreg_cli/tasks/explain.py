@@ -175,7 +175,7 @@ def average_precision(score: np.ndarray, label: np.ndarray) -> float:
 
 def auroc(score: np.ndarray, label: np.ndarray) -> float:
     """Area under the ROC curve (Mann-Whitney U with average ranks for ties)."""
-    from graphreg_cli.metrics import _rank
+    from graphreg_cli.tasks.metrics import _rank
 
     pos, neg = int(label.sum()), int((~label).sum())
     if not pos or not neg:
@@ -196,10 +196,10 @@ def explain_windows(
     model, g: Data, prepared: Data, n_tracks: int, options: ExplainOptions, tiling, device="cpu"
 ) -> pd.DataFrame:
     """:func:`explain_graph` window by window, as the model was trained (``tiling``, a
-    :class:`graphreg_cli.tiles.Tiling`): each gene is explained in the window that owns it,
+    :class:`graphreg_cli.data.tiles.Tiling`): each gene is explained in the window that owns it,
     from what that window holds — elements beyond it are not candidates, as the model never
     saw them — and bins are mapped back to the chromosome. Memory stays that of one window."""
-    from graphreg_cli.tiles import tile
+    from graphreg_cli.data.tiles import tile
 
     frames = []
     for raw, ready in zip(tile(g, tiling), tile(prepared, tiling)):
@@ -286,12 +286,12 @@ def explain_run(
 
     Adds ``gene_name``; ``progress(done, total)`` is called per chromosome.
     """
-    from graphreg_cli.data import load_graphs
+    from graphreg_cli.data.genes import gene_names
+    from graphreg_cli.data.graphs import load_graphs
     from graphreg_cli.errors import GraphregError
-    from graphreg_cli.genes import gene_names
     from graphreg_cli.io.bigwig import bigwig_chroms
-    from graphreg_cli.runs import open_run
-    from graphreg_cli.train import pick_device
+    from graphreg_cli.tasks.runs import open_run
+    from graphreg_cli.tasks.train import pick_device
 
     options = options or ExplainOptions()
     run = open_run(run_dir)
@@ -361,7 +361,7 @@ def write_links(scores: pd.DataFrame, method: str, bin_size: int, path) -> None:
 
 def plot_pr(scores: pd.DataFrame, truth: pd.DataFrame, path) -> None:
     """Precision-recall curves of every method against the true links."""
-    from graphreg_cli.plots import _pyplot, save_figure
+    from graphreg_cli.tasks.plots import _pyplot, save_figure
 
     plt = _pyplot()
     key = ["chrom", "gene_bin", "element_bin"]

@@ -11,7 +11,8 @@ silencers) and its CAGE is the sum, over links and offsets ``-w..w``, of the reg
 Chromosomes are ``chr1..chrN`` of ``bins`` bins each, or real ones (``sizes``: a chrom.sizes
 table or a built-in genome) with ``ceil(length / bin_size)`` bins each and genes, regulators
 and decoys per 1000 bins. With ``input_bin_size`` below ``bin_size``, DNase is also drawn at
-that finer resolution (:mod:`graphreg_cli.fine_dnase`), each bin's mean its graph-bin value.
+that finer resolution (:mod:`graphreg_cli.simulation.fine_dnase`), each bin's mean its
+graph-bin value.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from graphreg_cli.errors import GraphregError
-from graphreg_cli.fine_dnase import fine_dnase
+from graphreg_cli.simulation.fine_dnase import fine_dnase
 
 MAX_FINE_VALUES = 200_000_000  # fine DNase values in memory: 800 MB of float32
 

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import torch
 
-from graphreg_cli.data import Inputs
+from graphreg_cli.data.features import FeatureSpec
+from graphreg_cli.data.graphs import Inputs
+from graphreg_cli.data.tiles import Tiling
 from graphreg_cli.errors import GraphregError
-from graphreg_cli.features import FeatureSpec
 from graphreg_cli.io.atomic import atomic_path, atomic_text
 from graphreg_cli.models import ModelConfig, build_model
-from graphreg_cli.tiles import Tiling
 
 CONFIG, WEIGHTS, CHECKPOINT, LOG, METRICS = (
     "config.json",

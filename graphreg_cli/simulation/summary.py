@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 from rich.table import Table
 
-from graphreg_cli.simulate import Dataset
+from graphreg_cli.simulation.generator import Dataset
 
 
 def dataset_table(data: Dataset, out: Path) -> Table:

@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from graphreg_cli.data.naming import did_you_mean, reconcile_names
 from graphreg_cli.errors import InputError
 from graphreg_cli.io.gtf import read_genes
 from graphreg_cli.io.text import check_in_genome
-from graphreg_cli.naming import did_you_mean, reconcile_names
 
 GENE_TABLE_COLUMNS = ["gene", "chrom", "tss"]
 

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import numpy as np
 
-from graphreg_cli.data import load_graphs
+from graphreg_cli.data.graphs import load_graphs
 from graphreg_cli.errors import GraphregError
 from graphreg_cli.io.bigwig import bigwig_chroms, write_bigwig
-from graphreg_cli.runs import open_run
-from graphreg_cli.train import pick_device, predict_graphs
+from graphreg_cli.tasks.runs import open_run
+from graphreg_cli.tasks.train import pick_device, predict_graphs
 
 
 def predict_run(

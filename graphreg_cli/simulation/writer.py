@@ -1,4 +1,4 @@
-"""Write a simulated :class:`~graphreg_cli.simulate.Dataset` as a folder IGV opens directly."""
+"""Write a simulated :class:`~graphreg_cli.simulation.Dataset` as a folder IGV opens directly."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from graphreg_cli.io.chromsizes import write_chromsizes
 from graphreg_cli.io.fasta import write_n_genome
 from graphreg_cli.io.igv import IgvTrack, write_igv_session
 from graphreg_cli.io.schemas import BEDPE_COLUMNS
-from graphreg_cli.simulate import Dataset
+from graphreg_cli.simulation.generator import Dataset
 
 FILES = {
     "chrom_sizes": "chrom.sizes",
