@@ -37,3 +37,23 @@ def seed_data() -> Path:
     if not SEED_DATA.exists():
         pytest.skip(f"{SEED_DATA} not present")
     return SEED_DATA
+
+
+@pytest.fixture
+def notes():
+    """The messages the library logs (``graphreg_cli`` loggers, INFO and up), as a list."""
+    import logging
+
+    messages: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record):
+            messages.append(record.getMessage())
+
+    logger = logging.getLogger("graphreg_cli")
+    handler, level = Collect(logging.INFO), logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    yield messages
+    logger.removeHandler(handler)
+    logger.setLevel(level)

@@ -98,11 +98,10 @@ SAMPLES = [
 
 
 @pytest.mark.parametrize("fmt, text, coords, score, fdr, rows", SAMPLES)
-def test_each_format_parsed_and_auto_detected(tmp_path, fmt, text, coords, score, fdr, rows):
+def test_each_format_parsed_and_auto_detected(tmp_path, fmt, text, coords, score, fdr, rows, notes):
     path = tmp_path / "contacts.txt"
     path.write_text(text)
-    notes: list[str] = []
-    frame, used = read_contacts(path, log=notes.append)
+    frame, used = read_contacts(path)
     assert used == fmt
     assert notes == [f"contacts: contacts.txt read as {contacts.LABELS[fmt]} (auto-detected)"]
     assert list(frame.columns) == CONTACT_COLUMNS and len(frame) == rows
@@ -129,24 +128,23 @@ def test_format_specific_values(tmp_path):
     assert read_contacts(path)[0]["score"].tolist() == [12.5, 1.0]  # '.' scores 1
 
 
-def test_filters_keep_rows_and_say_so(tmp_path):
+def test_filters_keep_rows_and_say_so(tmp_path, notes):
     path = tmp_path / "hicdc.txt"
     path.write_text(HICDCPLUS)
-    notes: list[str] = []
-    frame, _ = read_contacts(path, "hicdcplus", max_fdr=0.01, log=notes.append)
+    frame, _ = read_contacts(path, "hicdcplus", max_fdr=0.01)
     assert frame["score"].tolist() == [27]  # NA q-value dropped too
     assert notes == ["contacts: 1 of 3 kept (FDR ≤ 0.01)"]
     notes.clear()
-    frame, _ = read_contacts(path, "hicdcplus", min_score=10, log=notes.append)
+    frame, _ = read_contacts(path, "hicdcplus", min_score=10)
     assert frame["score"].tolist() == [12, 27]
     assert notes == ["contacts: 2 of 3 kept (score ≥ 10)"]
     path.write_text(HICDETECTLOOPS)
     notes.clear()
-    frame, _ = read_contacts(path, max_fdr=0.001, min_score=5, log=notes.append)
+    frame, _ = read_contacts(path, max_fdr=0.001, min_score=5)
     assert frame["line"].tolist() == [2]
     assert notes[-1] == "contacts: 1 of 3 kept (p-value ≤ 0.001, score ≥ 5)"
     notes.clear()
-    read_contacts(path, max_fdr=1, log=notes.append)
+    read_contacts(path, max_fdr=1)
     assert len(notes) == 1  # nothing dropped: only the detection line
 
 
@@ -285,10 +283,9 @@ def test_matrix_pixels_as_contacts(cool):
     ]
 
 
-def test_matrix_thresholds_and_top_k(cool):
-    notes: list[str] = []
+def test_matrix_thresholds_and_top_k(cool, notes):
     chroms = {"chr1": 1_050}
-    strong, _ = read_contacts(cool, bin_size=100, chroms=chroms, min_score=4, log=notes.append)
+    strong, _ = read_contacts(cool, bin_size=100, chroms=chroms, min_score=4)
     assert strong["score"].tolist() == [9, 7, 4, 4]
     assert notes[1:] == ["contacts: 4 of 6 kept (score ≥ 4)"]
     top, _ = read_contacts(cool, bin_size=100, chroms=chroms, top_k=1)
@@ -301,7 +298,7 @@ def test_matrix_thresholds_and_top_k(cool):
         (3, 4),
     ]
     notes.clear()
-    default, _ = read_contacts(cool, bin_size=100, chroms=chroms, log=notes.append)
+    default, _ = read_contacts(cool, bin_size=100, chroms=chroms)
     assert len(default) == 6  # every bin has fewer than 10 contacts
     assert notes == [
         "contacts: sample.cool read as a contact matrix (.cool/.mcool/.hic)",

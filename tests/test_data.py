@@ -35,12 +35,11 @@ def files(tmp_path):
     return tmp_path
 
 
-def test_graphs_shapes_edges_and_genes(files):
-    notes = []
+def test_graphs_shapes_edges_and_genes(files, notes):
     inputs = Inputs(
         [files / "dnase.bw"], files / "c.bedpe", files / "cage.bw", files / "genes.bed", BIN
     )
-    graphs = load_graphs(inputs, split={"chr1": "train", "chr2": "test"}, log=notes.append)
+    graphs = load_graphs(inputs, split={"chr1": "train", "chr2": "test"})
     assert [g.chrom for g in graphs] == ["chr1", "chr2"]
     g = graphs[0]
     assert g.x.shape == (10, 1) and g.x.dtype == torch.float32 and g.y.shape == (10,)
@@ -106,14 +105,13 @@ def test_mismatched_names_and_resolution(files):
         load_graphs(inputs)
 
 
-def test_names_without_chr_are_reconciled(files):
+def test_names_without_chr_are_reconciled(files, notes):
     (files / "nochr.bedpe").write_text("1\t5000\t6000\t1\t0\t1000\n2\t0\t1000\t2\t3000\t4000\n")
     (files / "nochr.bed").write_text("1\t0\t1000\tg1\t0\t+\nMT\t0\t10\tmt\t0\t+\n")
-    notes = []
     inputs = Inputs(
         [files / "dnase.bw"], files / "nochr.bedpe", files / "cage.bw", files / "nochr.bed", BIN
     )
-    graphs = load_graphs(inputs, split={}, log=notes.append)
+    graphs = load_graphs(inputs, split={})
     assert graphs[0].edge_index.shape[1] == 2 and graphs[1].edge_index.shape[1] == 2
     assert graphs[0].gene_mask[0]
     assert any("contacts: 2 chromosome name(s) matched" in n and "1 → chr1" in n for n in notes)

@@ -324,7 +324,7 @@ def test_early_stopping_waits_for_min_epochs(tiny_dataset, tmp_path):
     assert config["result"]["epochs_run"] == 7 and config["result"]["best_epoch"] == 1
 
 
-def test_ctrl_c_saves_a_checkpoint_that_resume_continues(tiny_dataset, tmp_path):
+def test_ctrl_c_saves_a_checkpoint_that_resume_continues(tiny_dataset, tmp_path, notes):
     from graphreg_cli.data.graphs import Inputs
     from graphreg_cli.models import ModelConfig
     from graphreg_cli.tasks.train import TrainOptions, train
@@ -338,17 +338,16 @@ def test_ctrl_c_saves_a_checkpoint_that_resume_continues(tiny_dataset, tmp_path)
     )
     config = ModelConfig(name="cnn", channels=8, cnn_layers=1)
     options = TrainOptions(epochs=8)
-    notes = []
 
     def interrupt(epoch, *_):
         if epoch == 3:
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        train(inputs, tmp_path / "run", config, options, log=notes.append, on_epoch=interrupt)
+        train(inputs, tmp_path / "run", config, options, on_epoch=interrupt)
     assert any("checkpoint at epoch 3 saved" in n for n in notes)
     state = torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=True)
     assert state["epoch"] == 3
-    result = train(inputs, tmp_path / "run", config, options, resume=True, log=notes.append)
+    result = train(inputs, tmp_path / "run", config, options, resume=True)
     assert any("resuming at epoch 4" in n for n in notes)
     assert result["result"]["epochs_run"] == 8

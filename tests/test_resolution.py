@@ -61,11 +61,10 @@ def fine_files(tmp_path):
     return tmp_path, dense, cage
 
 
-def test_fine_tracks_become_pooled_node_inputs(fine_files):
+def test_fine_tracks_become_pooled_node_inputs(fine_files, notes):
     folder, dense, cage = fine_files
-    notes = []
     inputs = Inputs([folder / "dnase.bw"], folder / "c.bedpe", folder / "cage.bw", None, BIN, FINE)
-    graphs = load_graphs(inputs, split={"chr1": "train", "chr2": "val"}, log=notes.append)
+    graphs = load_graphs(inputs, split={"chr1": "train", "chr2": "val"})
     g = graphs[0]
     assert g.x.shape == (21, 10, 1) and g.y.shape == (21,)
     flat = g.x.reshape(-1).numpy()
@@ -168,7 +167,7 @@ def test_tiled_prediction_is_seamless():
     np.testing.assert_allclose(stitched, whole, rtol=1e-5, atol=1e-6)
 
 
-def test_resolution_errors(fine_files, tmp_path):
+def test_resolution_errors(fine_files, tmp_path, notes):
     folder, _, _ = fine_files
     args = ([folder / "dnase.bw"], folder / "c.bedpe", folder / "cage.bw", None)
     with pytest.raises(GraphregError, match="not a multiple of --input-bin-size 300"):
@@ -179,28 +178,25 @@ def test_resolution_errors(fine_files, tmp_path):
     write_bigwig(
         tmp_path / "fine_cage.bw", SIZES, {c: np.ones(-(-n // 500)) for c, n in SIZES.items()}, 500
     )
-    notes = []
     load_graphs(
         Inputs(
             [folder / "dnase.bw"], folder / "c.bedpe", tmp_path / "fine_cage.bw", None, BIN, FINE
         ),
         split={"chr1": "train", "chr2": "val"},
-        log=notes.append,
     )
     assert any("averaged into 1000 bp graph bins" in n for n in notes)
 
 
-def test_track_names_and_missing_data_across_bigwigs(tmp_path):
+def test_track_names_and_missing_data_across_bigwigs(tmp_path, notes):
     sizes = {"chr1": 5000, "chr2": 5000, "chr3": 5000}
     write_bigwig(tmp_path / "a.bw", sizes, {c: np.ones(5) for c in sizes}, BIN)
     # b: Ensembl names, lacks chr3, and has no data on chr2
     write_bigwig(tmp_path / "b.bw", {"1": 5000, "2": 5000}, {"1": np.ones(5)}, BIN)
     write_bigwig(tmp_path / "y.bw", sizes, {c: np.ones(5) for c in sizes}, BIN)
     (tmp_path / "c.bedpe").write_text("chr1\t0\t1000\tchr1\t3000\t4000\n")
-    notes = []
     inputs = Inputs([tmp_path / "a.bw", tmp_path / "b.bw"], tmp_path / "c.bedpe", tmp_path / "y.bw")
     inputs.bin_size = BIN
-    graphs = load_graphs(inputs, split={"chr1": "train", "chr2": "val"}, log=notes.append)
+    graphs = load_graphs(inputs, split={"chr1": "train", "chr2": "val"})
     assert [g.chrom for g in graphs] == ["chr1", "chr2"]
     assert graphs[0].x[:, 1].tolist() == [1.0] * 5
     assert any("b.bw: lacks 1 chromosome(s)" in n and "chr3" in n for n in notes)

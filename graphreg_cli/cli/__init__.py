@@ -12,7 +12,7 @@ from graphreg_cli.cli import explain as explain_cmd
 from graphreg_cli.cli import predict as predict_cmd
 from graphreg_cli.cli import simulate as simulate_cmd
 from graphreg_cli.cli import train as train_cmd
-from graphreg_cli.cli.console import console
+from graphreg_cli.cli.console import console, show_library_log
 from graphreg_cli.errors import GraphregError
 
 
@@ -61,6 +61,7 @@ def _root(
     ),
 ) -> None:
     """Predict gene expression from epigenomic tracks and chromatin contacts."""
+    show_library_log()
 
 
 app.command("simulate")(simulate_cmd.simulate)

@@ -1,6 +1,9 @@
 """One Rich console on stderr for all progress and logs, so stdout can carry a bigWig."""
 
+import logging
+
 from rich.console import Console
+from rich.markup import escape
 
 console = Console(stderr=True, highlight=False)
 
@@ -28,5 +31,21 @@ def progress_bar():
 
 
 def note(message: str) -> None:
-    """Log a one-line note on stderr (the ``log`` callback the library functions take)."""
-    console.print(f"[yellow]note:[/] {message}")
+    """Print a one-line note on stderr."""
+    console.print(f"[yellow]note:[/] {escape(message)}")
+
+
+class _Notes(logging.Handler):
+    """The library's log records as one-line notes (INFO) and warnings on the console."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        label = "[yellow]note:[/]" if record.levelno < logging.WARNING else "[red]warning:[/]"
+        console.print(f"{label} {escape(record.getMessage())}", soft_wrap=True)
+
+
+def show_library_log() -> None:
+    """Send the library's ``graphreg_cli`` log (silent by default) to the console, once."""
+    logger = logging.getLogger("graphreg_cli")
+    if not any(isinstance(h, _Notes) for h in logger.handlers):
+        logger.addHandler(_Notes())
+    logger.setLevel(logging.INFO)

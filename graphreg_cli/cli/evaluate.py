@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from graphreg_cli.cli.console import console, note
+from graphreg_cli.cli.console import console
 from graphreg_cli.cli.options import device_option, run_option
 from graphreg_cli.tasks.runs import METRICS
 
@@ -45,7 +45,7 @@ def evaluate(
 
     if split not in ("test", "val", "train", "all"):
         raise typer.BadParameter("choose test, val, train or all", param_hint="--split")
-    metrics = evaluate_run(model, split, plots, device, log=note, per_gene=per_gene)
+    metrics = evaluate_run(model, split, plots, device, per_gene=per_gene)
     table = Table(
         title=f"{metrics['model']} on {split} chromosomes "
         f"({metrics['chromosomes']}, {metrics['gene_bins']} gene bins)",

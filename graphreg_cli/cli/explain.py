@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from graphreg_cli.cli.console import console, note, progress_bar
+from graphreg_cli.cli.console import console, progress_bar
 from graphreg_cli.cli.options import device_option, genes_option, run_option
 from graphreg_cli.errors import GraphregError
 from graphreg_cli.tasks.explain import METHODS
@@ -77,7 +77,6 @@ def explain(
             options,
             genes,
             device,
-            log=note,
             progress=lambda d, t: progress.update(task, completed=d, total=t),
         )
     if scores[METHODS[method]].isna().all() and len(scores):
@@ -128,7 +127,7 @@ def perturb(
     from graphreg_cli.tasks.perturb import perturb_run
     from graphreg_cli.tasks.predict import write_prediction
 
-    sizes, delta, bin_size, where, genes = perturb_run(model, region, scale, device, log=note)
+    sizes, delta, bin_size, where, genes = perturb_run(model, region, scale, device)
     write_prediction(output, sizes, delta, bin_size)
     table = Table(
         title=f"Genes most affected by scaling {where} by {scale:g}", title_justify="left"

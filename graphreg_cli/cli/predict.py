@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from graphreg_cli.cli.console import console, note
+from graphreg_cli.cli.console import console
 from graphreg_cli.cli.options import device_option, genes_option, run_option
 from graphreg_cli.errors import GraphregError
 
@@ -54,11 +54,11 @@ def predict(
         if len(files) < 2:
             raise typer.BadParameter("give TRACK.bw ... CONTACTS.bedpe", param_hint="FILES")
         *tracks, contacts = files
-    sizes, preds, bin_size = predict_run(model, tracks, contacts, genes, device, log=note)
+    sizes, preds, bin_size = predict_run(model, tracks, contacts, genes, device)
     if output is not None:
         write_prediction(output, sizes, preds, bin_size)
         console.print(f"wrote {output} ({len(preds)} chromosomes, {bin_size} bp bins)")
-        session = write_session(model, output, log=note)
+        session = write_session(model, output)
         if session:
             console.print(f"IGV session: {session}")
         return

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from graphreg_cli.cli.console import console, note, progress_bar
+from graphreg_cli.cli.console import console, progress_bar
 from graphreg_cli.cli.options import device_option
 from graphreg_cli.data.edges import ContactOptions
 from graphreg_cli.data.features import EDGE_MODES, TRANSFORMS
@@ -250,7 +250,6 @@ def train(
             val=_chroms(val_chroms),
             test=_chroms(test_chroms),
             resume=resume,
-            log=note,
             on_epoch=on_epoch,
         )
     r = result["result"]

@@ -51,7 +51,6 @@ def contact_edges(
     path: Path,
     sizes: dict[str, int],
     bin_size: int,
-    log=None,
     options: ContactOptions | None = None,
 ) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], ContactStats]:
     """Map contacts to bin pairs per chromosome.
@@ -67,7 +66,6 @@ def contact_edges(
     from graphreg_cli.io.contacts import edge_weight, read_contacts
 
     options = options or ContactOptions()
-    log = log or (lambda m: None)
     frame, fmt = read_contacts(
         path,
         options.fmt,
@@ -76,9 +74,8 @@ def contact_edges(
         bin_size=bin_size,
         chroms=sizes,
         top_k=options.top_k,
-        log=log,
     )
-    mapping = reconcile_names(pd.concat([frame["chrom1"], frame["chrom2"]]), sizes, "contacts", log)
+    mapping = reconcile_names(pd.concat([frame["chrom1"], frame["chrom2"]]), sizes, "contacts")
     if mapping:
         frame["chrom1"] = frame["chrom1"].replace(mapping)
         frame["chrom2"] = frame["chrom2"].replace(mapping)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -12,17 +13,18 @@ from graphreg_cli.errors import InputError
 from graphreg_cli.io.gtf import read_genes
 from graphreg_cli.io.text import check_in_genome
 
+logger = logging.getLogger(__name__)
+
 GENE_TABLE_COLUMNS = ["gene", "chrom", "tss"]
 
 
-def gene_tss(path: Path, sizes: dict[str, int], log=None) -> pd.DataFrame:
+def gene_tss(path: Path, sizes: dict[str, int]) -> pd.DataFrame:
     """One row per gene (``gene, chrom, tss``; TSS 0-based, strand-aware: ``+``/``.`` →
     start, ``-`` → end - 1) from a BED or a GTF/GFF (``gene`` rows), names matched to the
     tracks' chromosome names. Genes on chromosomes the tracks lack are skipped with a note;
     none on them at all is an error."""
     frame = read_genes(path)
-    log = log or (lambda m: None)
-    mapping = reconcile_names(frame["chrom"], sizes, "genes", log)
+    mapping = reconcile_names(frame["chrom"], sizes, "genes")
     frame["chrom"] = frame["chrom"].replace(mapping)
     elsewhere = ~frame["chrom"].isin(list(sizes))
     if elsewhere.all():
@@ -33,7 +35,7 @@ def gene_tss(path: Path, sizes: dict[str, int], log=None) -> pd.DataFrame:
             path,
         )
     if elsewhere.any():
-        log(f"genes: {int(elsewhere.sum())} on chromosomes without tracks skipped")
+        logger.info(f"genes: {int(elsewhere.sum())} on chromosomes without tracks skipped")
         frame = frame[~elsewhere]
     check_in_genome(frame, sizes, path, "chrom", "end")
     if "strand" in frame:
@@ -49,9 +51,9 @@ def gene_tss(path: Path, sizes: dict[str, int], log=None) -> pd.DataFrame:
     )
 
 
-def gene_bins(path: Path, sizes: dict[str, int], bin_size: int, log=None) -> dict[str, np.ndarray]:
+def gene_bins(path: Path, sizes: dict[str, int], bin_size: int) -> dict[str, np.ndarray]:
     """``{chrom: sorted unique TSS bins}``; several TSSs in one bin count once."""
-    table = gene_tss(path, sizes, log)
+    table = gene_tss(path, sizes)
     return {
         str(chrom): np.unique(table["tss"].to_numpy()[idx] // bin_size)
         for chrom, idx in table.groupby("chrom", sort=False).indices.items()

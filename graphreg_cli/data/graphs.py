@@ -8,6 +8,7 @@ into nodes by the model's trunk), the target is CAGE, edges are chromatin contac
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +21,8 @@ from graphreg_cli.data.genes import gene_bins
 from graphreg_cli.data.naming import check_resolutions, chromosomes_of, did_you_mean
 from graphreg_cli.errors import GraphregError, InputError
 from graphreg_cli.io.bigwig import n_bins, open_bigwig, read_bins
+
+logger = logging.getLogger(__name__)
 
 SPLITS = ("train", "val", "test")
 
@@ -135,7 +138,6 @@ def load_graphs(
     split: dict[str, str] | None = None,
     val: list[str] | None = None,
     test: list[str] | None = None,
-    log=None,
     only: list[str] | None = None,
 ) -> list[Data]:
     """One ``Data`` per chromosome of the tracks (those without contacts have no edges);
@@ -146,17 +148,14 @@ def load_graphs(
     ``x: (n_bins, pool, n_tracks) float32`` (the input bins of each node, in order);
     ``y: (n_bins,) float32`` (target, zeros when there is none), ``edge_index: (2, E) int64``,
     ``edge_weight: (E,) float32``, ``gene_mask: (n_bins,) bool``, ``chrom: str`` and
-    ``split: str``. ``log(message)`` receives notes on dropped contacts and chromosomes.
+    ``split: str``. Notes on dropped contacts and chromosomes go to the ``graphreg_cli`` logger.
     """
-    log = log or (lambda message: None)
-    check_resolutions(inputs.tracks, inputs.target, inputs.bin_size, inputs.fine, log)
-    sizes, names = chromosomes_of(inputs.tracks, inputs.target, log)
-    edges, stats = contact_edges(
-        inputs.contacts, sizes, inputs.bin_size, log, inputs.contact_options
-    )
+    check_resolutions(inputs.tracks, inputs.target, inputs.bin_size, inputs.fine)
+    sizes, names = chromosomes_of(inputs.tracks, inputs.target)
+    edges, stats = contact_edges(inputs.contacts, sizes, inputs.bin_size, inputs.contact_options)
     dropped = stats.inter_chromosomal + stats.off_genome
     if dropped:
-        log(
+        logger.info(
             f"contacts: {stats.inter_chromosomal} between chromosomes and {stats.off_genome} "
             f"off the tracks' chromosomes were dropped ({stats.kept} of {stats.total} kept)"
         )
@@ -170,13 +169,13 @@ def load_graphs(
         )
     without = [c for c in sizes if c not in edges]
     if without:
-        log(
+        logger.info(
             f"{len(without)} chromosome(s) without contacts (kept as graphs without edges): "
             f"{', '.join(without[:5])}{', ...' if len(without) > 5 else ''}"
         )
     chroms = [c for c in sizes if only is None or c in only]
     split = split or find_split(inputs, val, test, chroms)
-    genes = gene_bins(inputs.genes, sizes, inputs.bin_size, log) if inputs.genes else {}
+    genes = gene_bins(inputs.genes, sizes, inputs.bin_size) if inputs.genes else {}
     paths = [*inputs.tracks, *([inputs.target] if inputs.target else [])]
     handles = {p: open_bigwig(p) for p in paths}
     empty: dict[str, list[str]] = {}
@@ -216,8 +215,8 @@ def load_graphs(
         for h in handles.values():
             h.close()
     for name, chroms_without in empty.items():
-        log(
-            f"warning: {name} has no data on {len(chroms_without)} chromosome(s) "
+        logger.warning(
+            f"{name} has no data on {len(chroms_without)} chromosome(s) "
             f"({', '.join(chroms_without[:5])}{', ...' if len(chroms_without) > 5 else ''}); "
             "their inputs are all zero"
         )

@@ -8,12 +8,15 @@ note; resolutions that cannot fit together are errors, odd ones warnings.
 from __future__ import annotations
 
 import difflib
+import logging
 import math
 import re
 from pathlib import Path
 
 from graphreg_cli.errors import GraphregError, InputError
 from graphreg_cli.io.bigwig import bigwig_chroms, open_bigwig
+
+logger = logging.getLogger(__name__)
 
 
 def alias(name: str) -> str:
@@ -22,7 +25,7 @@ def alias(name: str) -> str:
     return "M" if bare.upper() in ("M", "MT") else bare
 
 
-def reconcile_names(names, reference, what: str, log) -> dict[str, str]:
+def reconcile_names(names, reference, what: str) -> dict[str, str]:
     """Map the chromosome names of a file onto the tracks' names ('1' → 'chr1', 'MT' →
     'chrM'). Returns ``{name in file: track name}`` for names that differ; logs one note."""
     reference = list(reference)
@@ -33,7 +36,7 @@ def reconcile_names(names, reference, what: str, log) -> dict[str, str]:
             mapping[name] = by_alias[alias(name)]
     if mapping:
         first = next(iter(mapping.items()))
-        log(
+        logger.info(
             f"{what}: {len(mapping)} chromosome name(s) matched to the tracks' naming "
             f"({first[0]} → {first[1]})"
         )
@@ -60,7 +63,7 @@ def _preview(names) -> str:
 
 
 def chromosomes_of(
-    tracks: list[Path], target: Path | None = None, log=None
+    tracks: list[Path], target: Path | None = None
 ) -> tuple[dict[str, int], dict[Path, dict[str, str]]]:
     """Chromosomes present in every track (and the target), in the first track's order.
 
@@ -68,13 +71,12 @@ def chromosomes_of(
     ``names[path]`` ``{chrom: the name that file uses}`` (``chr1`` in one bigWig may be ``1``
     in another). Chromosomes missing from some files are dropped with a note.
     """
-    log = log or (lambda message: None)
     first = tracks[0]
     sizes = bigwig_chroms(first)
     names: dict[Path, dict[str, str]] = {first: {c: c for c in sizes}}
     for other in [*tracks[1:], *([target] if target else [])]:
         theirs = bigwig_chroms(other)
-        mapping = reconcile_names(theirs, sizes, other.name, log)
+        mapping = reconcile_names(theirs, sizes, other.name)
         own = {mapping.get(c, c): c for c in theirs}
         common = {c: n for c, n in sizes.items() if c in own}
         if not common:
@@ -94,7 +96,7 @@ def chromosomes_of(
                 )
         missing = [c for c in sizes if c not in common]
         if missing:
-            log(
+            logger.info(
                 f"{other.name}: lacks {len(missing)} chromosome(s) of {first.name} "
                 f"({_preview(missing)}); using the {len(common)} they share"
             )
@@ -120,7 +122,7 @@ def data_grid(path: Path) -> int | None:
 
 
 def check_resolutions(
-    tracks: list[Path], target: Path | None, bin_size: int, input_bin_size: int, log=None
+    tracks: list[Path], target: Path | None, bin_size: int, input_bin_size: int
 ) -> None:
     """Errors for resolutions that cannot fit, notes for those that are merely unusual.
 
@@ -131,7 +133,6 @@ def check_resolutions(
       graph is averaged into graph bins (note), and a target coarser than the graph is an
       error (the same rule as for tracks).
     """
-    log = log or (lambda message: None)
     if input_bin_size < 1 or bin_size < 1:
         raise GraphregError("--bin-size and --input-bin-size must be positive")
     if bin_size % input_bin_size:
@@ -146,7 +147,7 @@ def check_resolutions(
     ]:
         grid = data_grid(path)
         if grid is None:
-            log(f"{path.name}: holds no data at all; its bins are all zero")
+            logger.info(f"{path.name}: holds no data at all; its bins are all zero")
             continue
         if size % grid:
             raise InputError(
@@ -155,7 +156,9 @@ def check_resolutions(
                 path,
             )
         if path == target and grid < bin_size:
-            log(f"{path.name}: data at {grid} bp are averaged into {bin_size} bp graph bins")
+            logger.info(
+                f"{path.name}: data at {grid} bp are averaged into {bin_size} bp graph bins"
+            )
 
 
 def _divisor_near(n: int, want: int) -> int:

@@ -20,6 +20,7 @@ raw counts of intra-chromosomal pixels above the diagonal, streamed in row block
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -31,6 +32,8 @@ from graphreg_cli.io.bedpe import read_bedpe
 from graphreg_cli.io.matrix import MATRIX_SUFFIXES, log_kept, read_matrix
 from graphreg_cli.io.schemas import BEDPE_COLUMNS, CONTACT_COLUMNS, LOOP_HEADERS
 from graphreg_cli.io.text import HEADER_PREFIXES, data_lines, open_text
+
+logger = logging.getLogger(__name__)
 
 CONTACT_FORMATS = ("auto", "bedpe", *LOOP_HEADERS, "hicdetectloops", "matrix")
 LABELS = {name: spec["label"] for name, spec in LOOP_HEADERS.items()} | {
@@ -63,7 +66,6 @@ def read_contacts(
     bin_size: int | None = None,
     chroms: dict[str, int] | None = None,
     top_k: int | None = None,
-    log: Log = None,
 ) -> tuple[pd.DataFrame, str]:
     """Read contacts from any of ``CONTACT_FORMATS``; returns ``(frame, format_used)``.
 
@@ -75,7 +77,7 @@ def read_contacts(
     (strongest contacts kept per bin; 10 when neither it nor ``min_score`` is given) are for
     matrices only. ``log`` gets one-line notes (format detected, rows kept).
     """
-    path, log = Path(path), log or (lambda message: None)
+    path = Path(path)
     if fmt not in CONTACT_FORMATS:
         raise GraphregError(
             f"unknown contact format '{fmt}'; use one of {', '.join(CONTACT_FORMATS)}"
@@ -85,10 +87,10 @@ def read_contacts(
     _no_fdr(fmt, max_fdr)  # where the format is named; auto: once detected
     if fmt == "auto" and path.name.lower().endswith(MATRIX_SUFFIXES):
         fmt = "matrix"
-        log(f"contacts: {path.name} read as a {LABELS[fmt]}")
+        logger.info(f"contacts: {path.name} read as a {LABELS[fmt]}")
     if fmt == "matrix":
         _no_fdr(fmt, max_fdr)  # auto-detected from the suffix
-        return read_matrix(path, bin_size, chroms, min_score, top_k, log), fmt
+        return read_matrix(path, bin_size, chroms, min_score, top_k), fmt
     if top_k is not None:
         raise GraphregError("--top-k applies to contact matrices (.cool/.mcool/.hic) only")
     header = _sniff_header(path)
@@ -98,7 +100,7 @@ def read_contacts(
         if bedpe is not None and "name" in bedpe and "score" not in bedpe and len(bedpe):
             p_values = pd.to_numeric(bedpe["name"], errors="coerce")  # exactly 7 columns
             fmt = "hicdetectloops" if p_values.between(0, 1).all() else "bedpe"
-        log(f"contacts: {path.name} read as {LABELS[fmt]} (auto-detected)")
+        logger.info(f"contacts: {path.name} read as {LABELS[fmt]} (auto-detected)")
     else:
         bedpe = read_bedpe(path) if fmt in ("bedpe", "hicdetectloops") else None
     _no_fdr(fmt, max_fdr)
@@ -106,7 +108,7 @@ def read_contacts(
         chunks = _read_header_table(path, fmt, header)
     else:
         chunks = iter([_from_bedpe(bedpe, fmt, path)])
-    return _filter(chunks, fmt, max_fdr, min_score, log), fmt
+    return _filter(chunks, fmt, max_fdr, min_score), fmt
 
 
 def _no_fdr(fmt: str, max_fdr: float | None) -> None:
@@ -277,7 +279,7 @@ def _check_coordinates(frame: pd.DataFrame, lines: np.ndarray, path: Path) -> No
             )
 
 
-def _filter(chunks: Iterator[pd.DataFrame], fmt, max_fdr, min_score, log) -> pd.DataFrame:
+def _filter(chunks: Iterator[pd.DataFrame], fmt, max_fdr, min_score) -> pd.DataFrame:
     """Apply ``max_fdr``/``min_score`` chunk by chunk and log what was dropped."""
     kept, total = [], 0
     for frame in chunks:
@@ -290,5 +292,5 @@ def _filter(chunks: Iterator[pd.DataFrame], fmt, max_fdr, min_score, log) -> pd.
         kept.append(frame[keep])
     out = pd.concat([frame for frame in kept if len(frame)] or kept[:1], ignore_index=True)
     what = "p-value" if fmt == "hicdetectloops" else "FDR"
-    log_kept(log, len(out), total, [(what + " ≤ {:g}", max_fdr), ("score ≥ {:g}", min_score)])
+    log_kept(len(out), total, [(what + " ≤ {:g}", max_fdr), ("score ≥ {:g}", min_score)])
     return out

@@ -6,18 +6,22 @@ per bin. Returned as the contact table of :mod:`graphreg_cli.io.contacts`.
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import pandas as pd
 
 from graphreg_cli.errors import GraphregError, InputError
 from graphreg_cli.io.schemas import CONTACT_COLUMNS
 
+logger = logging.getLogger(__name__)
+
 MATRIX_SUFFIXES = (".cool", ".mcool", ".hic")
 DEFAULT_TOP_K = 10
 BLOCK_PIXELS = 1 << 22  # rows per fetch = BLOCK_PIXELS // bins in the chromosome
 
 
-def read_matrix(path, bin_size, chroms, min_score, top_k, log) -> pd.DataFrame:
+def read_matrix(path, bin_size, chroms, min_score, top_k) -> pd.DataFrame:
     """Intra-chromosomal pixels above the diagonal, raw counts, one chromosome at a time."""
     try:
         import hictkpy
@@ -34,7 +38,7 @@ def read_matrix(path, bin_size, chroms, min_score, top_k, log) -> pd.DataFrame:
         raise GraphregError(f"reading {path.name} needs the chromosome sizes")
     if min_score is None and top_k is None:
         top_k = DEFAULT_TOP_K
-        log(f"contacts: no --min-score or --top-k; keeping the {top_k} strongest per bin")
+        logger.info(f"contacts: no --min-score or --top-k; keeping the {top_k} strongest per bin")
     try:
         if hictkpy.is_cooler(str(path)):
             resolutions = [hictkpy.File(str(path)).resolution()]
@@ -65,7 +69,7 @@ def read_matrix(path, bin_size, chroms, min_score, top_k, log) -> pd.DataFrame:
         columns = [name, i * bin_size, ends1, name, j * bin_size, ends2, count, np.nan, 0]
         frames.append(pd.DataFrame(dict(zip(CONTACT_COLUMNS, columns))))
     out = pd.concat(frames, ignore_index=True)
-    log_kept(log, len(out), total, [("score ≥ {:g}", min_score), ("top {} per bin", top_k)])
+    log_kept(len(out), total, [("score ≥ {:g}", min_score), ("top {} per bin", top_k)])
     return out
 
 
@@ -148,8 +152,8 @@ def _top_k_mask(i: np.ndarray, j: np.ndarray, count: np.ndarray, k: int) -> np.n
     return top[:n] | top[n:]
 
 
-def log_kept(log, kept: int, total: int, rules: list[tuple[str, float | None]]) -> None:
+def log_kept(kept: int, total: int, rules: list[tuple[str, float | None]]) -> None:
     """Say how many contacts the rules (``("FDR ≤ {:g}", 0.01)``; None: not applied) kept."""
     if kept < total:
         text = ", ".join(rule.format(value) for rule, value in rules if value is not None)
-        log(f"contacts: {kept:,} of {total:,} kept ({text})")
+        logger.info(f"contacts: {kept:,} of {total:,} kept ({text})")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -15,13 +16,14 @@ from graphreg_cli.tasks.metrics import compute_metrics
 from graphreg_cli.tasks.runs import METRICS, open_run, save_json
 from graphreg_cli.tasks.train import pick_device, predict_graphs
 
+logger = logging.getLogger(__name__)
+
 
 def evaluate_run(
     run_dir: Path | None,
     split: str = "test",
     plots: Path | None = None,
     device: str = "auto",
-    log=print,
     per_gene: Path | None = None,
 ) -> dict:
     """Metrics of the run's best model on ``split`` (``train``, ``val``, ``test`` or ``all``).
@@ -35,9 +37,9 @@ def evaluate_run(
     wanted = run.chromosomes(split)
     if not wanted:
         raise GraphregError(f"--split {split}: the run has no {split} chromosome")
-    chosen = load_graphs(run.inputs, split=run.split, log=log, only=wanted)
+    chosen = load_graphs(run.inputs, split=run.split, only=wanted)
     if not any(bool(g.y.any()) for g in chosen):
-        log("the target is zero everywhere on these chromosomes; metrics will be trivial")
+        logger.info("the target is zero everywhere on these chromosomes; metrics will be trivial")
     spec = run.features
     prepared = [spec.apply(g) for g in chosen]
     preds = predict_graphs(run.model(dev), prepared, dev, run.tiling)

@@ -279,7 +279,6 @@ def explain_run(
     options: ExplainOptions | None = None,
     genes=None,
     device: str = "auto",
-    log=print,
     progress=None,
 ) -> pd.DataFrame:
     """Scores of every (gene, candidate) pair on the run's chromosomes of ``split``.
@@ -304,7 +303,7 @@ def explain_run(
     wanted = run.chromosomes(split)
     if not wanted:
         raise GraphregError(f"--split {split}: the run has no {split} chromosome")
-    graphs = load_graphs(inputs, split=run.split, log=log, only=wanted)
+    graphs = load_graphs(inputs, split=run.split, only=wanted)
     model = run.model(dev)
     spec = run.features
     frames = []

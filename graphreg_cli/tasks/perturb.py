@@ -46,7 +46,7 @@ def parse_region(text: str, sizes: dict[str, int]) -> Region:
     return Region(chrom, start - 1, end)
 
 
-def perturb_run(run_dir, region_text: str, scale: float = 0.0, device: str = "auto", log=print):
+def perturb_run(run_dir, region_text: str, scale: float = 0.0, device: str = "auto"):
     """Predicted change in expression when the region's input tracks are multiplied by
     ``scale`` (0 = knock-down). Returns ``(sizes, {chrom: delta (n_bins,)}, bin size, region,
     genes table)``; the genes table lists gene bins by absolute change, largest first.
@@ -63,7 +63,7 @@ def perturb_run(run_dir, region_text: str, scale: float = 0.0, device: str = "au
     sizes = bigwig_chroms(inputs.tracks[0])
     region = parse_region(region_text, sizes)
     dev = pick_device(device)
-    (graph,) = load_graphs(inputs, split=run.split, log=log, only=[region.chrom])
+    (graph,) = load_graphs(inputs, split=run.split, only=[region.chrom])
     model = run.model(dev)
     spec = run.features
     changed = graph.clone()

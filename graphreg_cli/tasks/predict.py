@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 from pathlib import Path
 
@@ -13,6 +14,8 @@ from graphreg_cli.io.bigwig import bigwig_chroms, write_bigwig
 from graphreg_cli.tasks.runs import open_run
 from graphreg_cli.tasks.train import pick_device, predict_graphs
 
+logger = logging.getLogger(__name__)
+
 
 def predict_run(
     run_dir: Path | None,
@@ -20,7 +23,6 @@ def predict_run(
     contacts: Path | None = None,
     genes: Path | None = None,
     device: str = "auto",
-    log=print,
 ) -> tuple[dict[str, int], dict[str, np.ndarray], int]:
     """Predictions of a run's best model: ``(chrom sizes, {chrom: (n_bins,) float32}, bin size)``.
 
@@ -41,7 +43,7 @@ def predict_run(
         inputs = replace(recorded, target=None)
     inputs = replace(inputs, genes=genes or recorded.genes)
     dev = pick_device(device)
-    graphs = load_graphs(inputs, split={}, log=log)
+    graphs = load_graphs(inputs, split={})
     spec = run.features
     preds = predict_graphs(run.model(dev), [spec.apply(g) for g in graphs], dev, run.tiling)
     sizes = bigwig_chroms(inputs.tracks[0])
@@ -56,7 +58,7 @@ def write_prediction(
     write_bigwig(path, header, preds, bin_size)
 
 
-def write_session(run_dir: Path | None, prediction: Path, log=print) -> Path | None:
+def write_session(run_dir: Path | None, prediction: Path) -> Path | None:
     """Write ``RUN/igv_session.xml``: tracks, true CAGE, the prediction, genes, contacts.
 
     Needs a genome IGV accepts: ``genome.fa.gz`` (as ``graphreg simulate`` writes) beside the
@@ -69,7 +71,7 @@ def write_session(run_dir: Path | None, prediction: Path, log=print) -> Path | N
     folders = dict.fromkeys([inputs.contacts.parent, inputs.tracks[0].parent])
     genome = next((f / "genome.fa.gz" for f in folders if (f / "genome.fa.gz").exists()), None)
     if genome is None:
-        log(
+        logger.info(
             "no genome.fa.gz beside the inputs: no IGV session written; load the bigWig in "
             "IGV with your assembly"
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -27,6 +28,8 @@ from graphreg_cli.tasks.runs import (
     save_json,
     save_tensors,
 )
+
+logger = logging.getLogger(__name__)
 
 LOSSES = ("mse", "poisson")
 
@@ -88,7 +91,6 @@ def train(
     val: list[str] | None = None,
     test: list[str] | None = None,
     resume: bool = False,
-    log=print,
     on_epoch=None,
 ) -> dict:
     """Train a model on ``inputs`` and write the run folder ``out``.
@@ -104,13 +106,13 @@ def train(
         raise GraphregError(f"--loss {options.loss}: choose {' or '.join(LOSSES)}")
     device = pick_device(options.device)
     if options.gene_input and inputs.genes is None:
-        log(
+        logger.info(
             "no --genes BED: the model cannot tell gene bins from enhancers; training "
             "without a gene channel (give --genes for ROI metrics and better predictions)"
         )
         options = replace(options, gene_input=False)
 
-    graphs = load_graphs(inputs, val=val, test=test, log=log)
+    graphs = load_graphs(inputs, val=val, test=test)
     spec = FeatureSpec.fit(graphs, options.gene_input, options.edges, options.transform)
     model_config = ModelConfig(
         **{**model_config.to_json(), "in_features": spec.in_features, "pool": inputs.pool}
@@ -124,7 +126,7 @@ def train(
             "no training chromosome left after the split; check --val-chroms and --test-chroms"
         )
     if not [g for g in prepared if g.split == "val"]:
-        log("no validation chromosome: selecting the model on training chromosomes")
+        logger.info("no validation chromosome: selecting the model on training chromosomes")
 
     torch.manual_seed(options.seed)
     np.random.seed(options.seed)
@@ -150,7 +152,7 @@ def train(
         start_epoch, best, best_epoch, best_state = _resume(
             out, config, model, optimiser, scheduler
         )
-        log(f"resuming at epoch {start_epoch + 1} (best val so far {best:.4f})")
+        logger.info(f"resuming at epoch {start_epoch + 1} (best val so far {best:.4f})")
     out.mkdir(parents=True, exist_ok=True)
     if not resume:  # a fresh run never leaves an earlier run's weights or metrics behind
         for stale in (WEIGHTS, CHECKPOINT, METRICS):
@@ -222,13 +224,13 @@ def train(
                     out, model, optimiser, scheduler, epoch + 1, best, best_epoch, best_state
                 )
             if since_best >= options.patience and epoch + 1 >= options.min_epochs:
-                log(
+                logger.info(
                     f"early stop at epoch {epoch + 1}: no improvement for {options.patience} epochs"
                 )
                 break
     except KeyboardInterrupt:
         _checkpoint(out, model, optimiser, scheduler, done, best, best_epoch, best_state)
-        log(f"interrupted: checkpoint at epoch {done} saved in {out}; add --resume to continue")
+        logger.info(f"interrupted: checkpoint at epoch {done} saved in {out}; add --resume")
         raise
     _checkpoint(out, model, optimiser, scheduler, done, best, best_epoch, best_state)
     config["result"] = {
