@@ -151,7 +151,7 @@ def test_filters_keep_rows_and_say_so(tmp_path, notes):
 def test_max_fdr_needs_an_fdr_column(tmp_path):
     path = tmp_path / "plain.bedpe"
     path.write_text(BEDPE)
-    with pytest.raises(GraphregError, match=r"--max-fdr: BEDPE files carry no FDR/q-value"):
+    with pytest.raises(GraphregError, match=r"max_fdr=0.05: BEDPE files carry no FDR/q-value"):
         read_contacts(path, max_fdr=0.05)
 
 
@@ -207,11 +207,11 @@ def test_errors_name_the_file_and_line(tmp_path, fmt, text, problem):
 def test_argument_errors(tmp_path):
     path = tmp_path / "loops.txt"
     path.write_text(MUSTACHE)
-    with pytest.raises(GraphregError, match="unknown contact format 'juicer'"):
+    with pytest.raises(GraphregError, match="contacts_format='juicer': use one of auto, bedpe"):
         read_contacts(path, "juicer")
-    with pytest.raises(GraphregError, match="--top-k applies to contact matrices"):
+    with pytest.raises(GraphregError, match="top_k=5 applies to contact matrices"):
         read_contacts(path, top_k=5)
-    with pytest.raises(GraphregError, match="--top-k must be at least 1"):
+    with pytest.raises(GraphregError, match="top_k=0 must be at least 1"):
         read_contacts(path, "matrix", top_k=0)
 
 
@@ -302,7 +302,7 @@ def test_matrix_thresholds_and_top_k(cool, notes):
     assert len(default) == 6  # every bin has fewer than 10 contacts
     assert notes == [
         "contacts: sample.cool read as a contact matrix (.cool/.mcool/.hic)",
-        "contacts: no --min-score or --top-k; keeping the 10 strongest per bin",
+        "contacts: no minimum score or top k; keeping the 10 strongest per bin",
     ]
 
 
@@ -343,7 +343,7 @@ def test_matrix_errors(cool, tmp_path):
         read_contacts(hic, bin_size=50, chroms=SIZES)
     frame, used = read_contacts(hic, bin_size=100, chroms=SIZES, min_score=1)
     assert used == "matrix" and len(frame) == 8  # a .hic reads like the .cool
-    with pytest.raises(GraphregError, match="--max-fdr: contact matrix"):
+    with pytest.raises(GraphregError, match="max_fdr=0.1: contact matrix"):
         read_contacts(cool, bin_size=100, chroms=SIZES, max_fdr=0.1)
     with pytest.raises(GraphregError, match="needs a bin size"):
         read_contacts(cool, chroms=SIZES)

@@ -117,7 +117,7 @@ def test_names_without_chr_are_reconciled(files, notes):
     assert any("contacts: 2 chromosome name(s) matched" in n and "1 → chr1" in n for n in notes)
     assert any("genes: 1 on chromosomes without tracks skipped" in n for n in notes)
     inputs = Inputs([files / "dnase.bw"], files / "c.bedpe", files / "cage.bw", None, 1500)
-    with pytest.raises(InputError, match="1000 bp grid, which does not divide --bin-size 1500"):
+    with pytest.raises(InputError, match="1000 bp grid, which does not divide bin_size=1500"):
         load_graphs(inputs)
 
 

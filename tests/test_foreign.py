@@ -192,13 +192,17 @@ def test_foreign_resolution_errors_are_one_line(foreign, tmp_path):
         str(tmp_path / "run"),
     ]
     cases = [
-        (["--input-bin-size", "300"], "--bin-size 5000 is not a multiple of --input-bin-size 300"),
-        (["--input-bin-size", "50"], "does not divide --input-bin-size 50"),
-        (["--max-fdr", "0.1", "--contacts-format", "bedpe"], "carry no FDR"),
+        (
+            ["--input-bin-size", "300"],
+            2,
+            "--bin-size 5000 is not a multiple of --input-bin-size 300",
+        ),
+        (["--input-bin-size", "50"], 1, "does not divide --input-bin-size 50"),
+        (["--max-fdr", "0.1", "--contacts-format", "bedpe"], 2, "carry no FDR"),
     ]
-    for extra, message in cases:
+    for extra, code, message in cases:  # 1: the file cannot be read so; 2: a bad setting
         result = runner.invoke(app, [*base, *extra])
-        assert result.exit_code == 1, result.output
+        assert result.exit_code == code, result.output
         errors = [line for line in result.output.splitlines() if "graphreg: error" in line]
         assert len(errors) == 1 and message in " ".join(result.output.split()), result.output
         assert not (tmp_path / "run" / "model.pt").exists()

@@ -156,7 +156,7 @@ def test_resume_continues_to_more_epochs(tiny_dataset, tmp_path):
     lines = (out / "train_log.tsv").read_text().splitlines()
     assert [line.split("\t")[0] for line in lines[1:]] == [str(i) for i in range(1, 15)]
     changed = runner.invoke(app, [*base, "--epochs", "20", "--resume", "--channels", "16"])
-    assert changed.exit_code == 1 and "different model settings" in changed.output
+    assert changed.exit_code == 2 and "different model settings" in changed.output
 
 
 @pytest.mark.parametrize(
@@ -206,7 +206,7 @@ def test_predict_refuses_a_terminal(trained, monkeypatch):
 
 def test_missing_run_folder(tmp_path):
     result = runner.invoke(app, ["evaluate", "--model", str(tmp_path / "nope")])
-    assert result.exit_code == 1 and "no config.json here" in result.output
+    assert result.exit_code == 1 and "not a run folder (no config.json)" in result.output
 
 
 def test_help_lists_every_command():
@@ -292,7 +292,7 @@ def test_explain_with_truth_and_perturb(trained, tiny_dataset, tmp_path):
     values = read_bigwig(delta, 5000)
     assert list(values) == ["chr1"] and values["chr1"][:20].any()
     bad = runner.invoke(app, ["perturb", "--model", str(trained), "--region", "chr1:5-2"])
-    assert bad.exit_code == 1 and "START <= END" in bad.output
+    assert bad.exit_code == 2 and "START <= END" in bad.output
 
 
 def test_early_stopping_waits_for_min_epochs(tiny_dataset, tmp_path):

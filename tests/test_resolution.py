@@ -170,9 +170,9 @@ def test_tiled_prediction_is_seamless():
 def test_resolution_errors(fine_files, tmp_path, notes):
     folder, _, _ = fine_files
     args = ([folder / "dnase.bw"], folder / "c.bedpe", folder / "cage.bw", None)
-    with pytest.raises(GraphregError, match="not a multiple of --input-bin-size 300"):
+    with pytest.raises(GraphregError, match="not a multiple of input_bin_size=300"):
         load_graphs(Inputs(*args, BIN, 300))
-    with pytest.raises(InputError, match="100 bp grid, which does not divide --input-bin-size 50"):
+    with pytest.raises(InputError, match="100 bp grid, which does not divide input_bin_size=50"):
         load_graphs(Inputs(*args, BIN, 50))
     # CAGE finer than the graph: averaged, with a note
     write_bigwig(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 
 import numpy as np
 import pytest
@@ -111,15 +112,17 @@ def test_elements_links_and_silencer_signal():
         ({"silencers": 21}, "--silencers 21 is more than --regulators 20"),
         ({"peak_width": 2000}, "--peak-width 2000 is wider than the chromosome"),
         ({"split": (20, 5, 4)}, "must be three counts .* adding up to --chromosomes 30"),
-        ({"genes": 990}, "do not fit on 1000 bins"),
+        ({"genes": 990}, "do not fit on --bins 1000"),
         ({"silencers": 18}, "--enhancers-per-gene 3 but only 2 enhancers"),
         ({"silencers": 1}, "--silencers-per-gene 2 but only 1 silencers"),
-        ({"bin_size": 0}, "--bin-size must be at least 1"),
+        ({"bin_size": 0}, "--bin-size 0 must be at least 1"),
     ],
 )
 def test_impossible_requests_fail_before_writing(tmp_path, change, message):
-    with pytest.raises(GraphregError, match=message):
+    with pytest.raises(GraphregError) as info:
         SimulationParams(**change).check()
+    assert re.search(message, info.value.cli_message())  # the CLI's wording
+    assert "--" not in str(info.value)  # the library's: settings by their Python names
     args = {
         "silencers": ["--silencers", "21"],
         "peak_width": ["--peak-width", "2000"],
@@ -130,7 +133,7 @@ def test_impossible_requests_fail_before_writing(tmp_path, change, message):
     if next(iter(change)) in args:
         out = tmp_path / "never"
         result = runner.invoke(app, ["simulate", "--out", str(out), *args[next(iter(change))]])
-        assert result.exit_code == 1
+        assert result.exit_code == 2  # a bad setting: a usage error
         assert "graphreg: error:" in result.output
         assert not out.exists()
 
@@ -313,13 +316,13 @@ def test_fine_dnase_keeps_each_bin_mean_up_to_a_partial_last_bin(tmp_path):
     [
         ("300", "--input-bin-size 300 does not divide --bin-size 5000; pick a divisor such as"),
         ("10000", "--input-bin-size 10000 is larger than --bin-size 5000"),
-        ("0", "--input-bin-size must be at least 1"),
+        ("0", "--input-bin-size 0 must be at least 1"),
     ],
 )
 def test_input_bin_size_must_divide_the_bin_size(tmp_path, value, message):
     out = tmp_path / "never"
     result = runner.invoke(app, ["simulate", *SMALL, "--input-bin-size", value, "-o", str(out)])
-    assert result.exit_code == 1 and message in " ".join(result.output.split())
+    assert result.exit_code == 2 and message in " ".join(result.output.split())
     assert not out.exists()
 
 
@@ -424,7 +427,7 @@ def test_chrom_sizes_guard_rails(tmp_path, args, message):
     args = [str(sizes_file) if a == "SIZES" else a for a in args]
     out = tmp_path / "never"
     result = runner.invoke(app, ["simulate", *args, "-o", str(out)])
-    assert result.exit_code == 1, result.output
+    assert result.exit_code == 2, result.output  # bad settings: usage errors
     assert message in " ".join(result.output.split())
     assert not out.exists()
 

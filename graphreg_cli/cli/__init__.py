@@ -23,8 +23,10 @@ class _Group(TyperGroup):
         try:
             return super().invoke(ctx)
         except GraphregError as err:
-            console.print(f"[bold red]graphreg: error:[/] {escape(str(err))}", soft_wrap=True)
-            raise typer.Exit(1) from None
+            console.print(
+                f"[bold red]graphreg: error:[/] {escape(err.cli_message())}", soft_wrap=True
+            )
+            raise typer.Exit(err.exit_code) from None
         except KeyboardInterrupt:
             console.print("[yellow]graphreg: interrupted[/]")
             raise typer.Exit(130) from None

@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from graphreg_cli.cli.console import console, progress_bar
-from graphreg_cli.errors import GraphregError
+from graphreg_cli.errors import NAME_ONLY, SettingError
 from graphreg_cli.simulation.generator import SimulationParams
 from graphreg_cli.simulation.generator import simulate as run_simulation
 
@@ -47,14 +47,20 @@ def _real_chromosomes(
     """``(sizes, label, built-in genome)`` for --chrom-sizes / --genome; ``({}, "", None)``
     without them."""
     if chrom_sizes is not None and genome is not None:
-        raise GraphregError("give --chrom-sizes or --genome, not both")
+        raise SettingError(
+            "give {chrom_sizes} or {genome}, not both", chrom_sizes=NAME_ONLY, genome=NAME_ONLY
+        )
     if chrom_sizes is None and genome is None:
         return {}, "", None
     for name in ("chromosomes", "bins"):
         if _given(ctx, name):
-            raise GraphregError(
-                f"--{name} cannot be used with --chrom-sizes/--genome: the chromosomes and "
-                "their bins come from the sizes (ceil(length / --bin-size) bins each)"
+            raise SettingError(
+                f"{{{name}}} cannot be used with {{chrom_sizes}}/{{genome}}: the chromosomes "
+                "and their bins come from the sizes (ceil(length / {bin_size}) bins each)",
+                **{name: NAME_ONLY},
+                chrom_sizes=NAME_ONLY,
+                genome=NAME_ONLY,
+                bin_size=NAME_ONLY,
             )
     if genome is not None:
         from graphreg_cli.simulation.genomes import genome_sizes

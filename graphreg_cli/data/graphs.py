@@ -19,7 +19,7 @@ from torch_geometric.data import Data
 from graphreg_cli.data.edges import EMPTY, ContactOptions, contact_edges
 from graphreg_cli.data.genes import gene_bins
 from graphreg_cli.data.naming import check_resolutions, chromosomes_of, did_you_mean
-from graphreg_cli.errors import GraphregError, InputError
+from graphreg_cli.errors import NAME_ONLY, InputError, SettingError
 from graphreg_cli.io.bigwig import n_bins, open_bigwig, read_bins
 
 logger = logging.getLogger(__name__)
@@ -105,9 +105,11 @@ def find_split(
         val, test = val or [], test or []
         for name in val + test:
             if name not in chroms:
-                raise GraphregError(
-                    f"--val-chroms/--test-chroms: {name} is not among the input chromosomes "
-                    f"({', '.join(chroms[:5])}{', ...' if len(chroms) > 5 else ''})"
+                where = "val_chroms" if name in val else "test_chroms"
+                raise SettingError(
+                    f"{{{where}}}: {name} is not among the input chromosomes "
+                    f"({', '.join(chroms[:5])}{', ...' if len(chroms) > 5 else ''})",
+                    **{where: NAME_ONLY},
                 )
         return {c: "val" if c in val else "test" if c in test else "train" for c in chroms}
     for folder in dict.fromkeys([inputs.contacts.parent, inputs.tracks[0].parent]):

@@ -13,7 +13,7 @@ import math
 import re
 from pathlib import Path
 
-from graphreg_cli.errors import GraphregError, InputError
+from graphreg_cli.errors import InputError, SettingError
 from graphreg_cli.io.bigwig import bigwig_chroms, open_bigwig
 
 logger = logging.getLogger(__name__)
@@ -134,16 +134,22 @@ def check_resolutions(
       error (the same rule as for tracks).
     """
     if input_bin_size < 1 or bin_size < 1:
-        raise GraphregError("--bin-size and --input-bin-size must be positive")
-    if bin_size % input_bin_size:
-        raise GraphregError(
-            f"--bin-size {bin_size} is not a multiple of --input-bin-size {input_bin_size}; "
-            f"e.g. --input-bin-size {_divisor_near(bin_size, input_bin_size)}"
+        raise SettingError(
+            "{bin_size} and {input_bin_size} must be positive",
+            bin_size=bin_size,
+            input_bin_size=input_bin_size,
         )
-    tracks_flag = "--input-bin-size" if input_bin_size != bin_size else "--bin-size"
+    if bin_size % input_bin_size:
+        raise SettingError(
+            "{bin_size} is not a multiple of {input_bin_size}; e.g. "
+            f"{_divisor_near(bin_size, input_bin_size)}",
+            bin_size=bin_size,
+            input_bin_size=input_bin_size,
+        )
+    tracks_flag = "input_bin_size" if input_bin_size != bin_size else "bin_size"
     for path, size, what in [
         *((t, input_bin_size, tracks_flag) for t in tracks),
-        *([(target, bin_size, "--bin-size")] if target else []),
+        *([(target, bin_size, "bin_size")] if target else []),
     ]:
         grid = data_grid(path)
         if grid is None:
@@ -151,9 +157,10 @@ def check_resolutions(
             continue
         if size % grid:
             raise InputError(
-                f"data lie on a {grid} bp grid, which does not divide {what} {size}; "
-                f"use a {what} that is a multiple of {grid}",
+                f"data lie on a {grid} bp grid, which does not divide {{{what}}}; use a "
+                f"multiple of {grid}",
                 path,
+                **{what: size},
             )
         if path == target and grid < bin_size:
             logger.info(

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from torch_geometric.data import Batch, Data
 
-from graphreg_cli.errors import GraphregError
+from graphreg_cli.errors import SettingError
 
 
 @dataclass(frozen=True)
@@ -33,9 +33,10 @@ class Tiling:
             return cls(0, 0)
         window, stride = window_bp // bin_size, stride_bp // bin_size
         if window < 1 or not 1 <= stride <= window:
-            raise GraphregError(
-                f"--window {window_bp} / --stride {stride_bp}: need bin size {bin_size} <= "
-                "stride <= window"
+            raise SettingError(
+                f"{{window}} / {{stride}}: need bin size {bin_size} <= stride <= window",
+                window=window_bp,
+                stride=stride_bp,
             )
         return cls(window, stride)
 

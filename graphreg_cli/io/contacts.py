@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from graphreg_cli.errors import GraphregError, InputError
+from graphreg_cli.errors import InputError, SettingError
 from graphreg_cli.io.bedpe import read_bedpe
 from graphreg_cli.io.matrix import MATRIX_SUFFIXES, log_kept, read_matrix
 from graphreg_cli.io.schemas import BEDPE_COLUMNS, CONTACT_COLUMNS, LOOP_HEADERS
@@ -75,15 +75,15 @@ def read_contacts(
     ``max_fdr`` drops rows with fdr > max_fdr (and NaN fdr); ``min_score`` drops score <
     min_score. ``bin_size``, ``chroms`` (name -> length, the chromosomes to read) and ``top_k``
     (strongest contacts kept per bin; 10 when neither it nor ``min_score`` is given) are for
-    matrices only. ``log`` gets one-line notes (format detected, rows kept).
+    matrices only. Notes (format detected, rows kept) are logged.
     """
     path = Path(path)
     if fmt not in CONTACT_FORMATS:
-        raise GraphregError(
-            f"unknown contact format '{fmt}'; use one of {', '.join(CONTACT_FORMATS)}"
+        raise SettingError(
+            f"{{contacts_format}}: use one of {', '.join(CONTACT_FORMATS)}", contacts_format=fmt
         )
     if top_k is not None and top_k < 1:
-        raise GraphregError(f"--top-k must be at least 1, got {top_k}")
+        raise SettingError("{top_k} must be at least 1", top_k=top_k)
     _no_fdr(fmt, max_fdr)  # where the format is named; auto: once detected
     if fmt == "auto" and path.name.lower().endswith(MATRIX_SUFFIXES):
         fmt = "matrix"
@@ -92,7 +92,9 @@ def read_contacts(
         _no_fdr(fmt, max_fdr)  # auto-detected from the suffix
         return read_matrix(path, bin_size, chroms, min_score, top_k), fmt
     if top_k is not None:
-        raise GraphregError("--top-k applies to contact matrices (.cool/.mcool/.hic) only")
+        raise SettingError(
+            "{top_k} applies to contact matrices (.cool/.mcool/.hic) only", top_k=top_k
+        )
     header = _sniff_header(path)
     if fmt == "auto":
         fmt = _detect(path, header)
@@ -113,7 +115,9 @@ def read_contacts(
 
 def _no_fdr(fmt: str, max_fdr: float | None) -> None:
     if max_fdr is not None and fmt in ("bedpe", "matrix"):
-        raise GraphregError(f"--max-fdr: {LABELS[fmt]} files carry no FDR/q-value column")
+        raise SettingError(
+            f"{{max_fdr}}: {LABELS[fmt]} files carry no FDR/q-value column", max_fdr=max_fdr
+        )
 
 
 def _sniff_header(path: Path) -> tuple[int, list[str], bool] | None:

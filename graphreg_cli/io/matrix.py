@@ -38,7 +38,7 @@ def read_matrix(path, bin_size, chroms, min_score, top_k) -> pd.DataFrame:
         raise GraphregError(f"reading {path.name} needs the chromosome sizes")
     if min_score is None and top_k is None:
         top_k = DEFAULT_TOP_K
-        logger.info(f"contacts: no --min-score or --top-k; keeping the {top_k} strongest per bin")
+        logger.info(f"contacts: no minimum score or top k; keeping the {top_k} strongest per bin")
     try:
         if hictkpy.is_cooler(str(path)):
             resolutions = [hictkpy.File(str(path)).resolution()]

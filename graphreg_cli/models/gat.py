@@ -6,6 +6,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch_geometric.nn import GATConv
 
+from graphreg_cli.errors import SettingError
 from graphreg_cli.models.blocks import (
     Layout,
     along_chromosomes,
@@ -70,5 +71,7 @@ class EpiGraphReg(GraphModel):
 
     def make_conv(self, c):
         if c.channels % c.heads:
-            raise ValueError(f"--channels {c.channels} must be a multiple of --heads {c.heads}")
+            raise SettingError(
+                "{channels} must be a multiple of {heads}", channels=c.channels, heads=c.heads
+            )
         return GATConv(c.channels, c.channels // c.heads, heads=c.heads, dropout=c.dropout)

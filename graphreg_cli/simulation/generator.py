@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from graphreg_cli.errors import GraphregError
+from graphreg_cli.errors import GraphregError, SettingError
 from graphreg_cli.simulation.fine_dnase import fine_dnase
 
 MAX_FINE_VALUES = 200_000_000  # fine DNase values in memory: 800 MB of float32
@@ -91,11 +91,10 @@ class SimulationParams:
         return genes, enhancers, silencers, round(self.decoy_contacts * scale)
 
     def check(self) -> None:
-        """Raise GraphregError for requests that cannot be met, before anything is written."""
-        positive = ("chromosomes", "bins", "bin_size", "peak_width", "smooth_width")
-        for name in positive:
+        """Raise SettingError for requests that cannot be met, before anything is written."""
+        for name in ("chromosomes", "bins", "bin_size", "peak_width", "smooth_width"):
             if getattr(self, name) < 1:
-                raise GraphregError(f"--{name.replace('_', '-')} must be at least 1")
+                raise SettingError(f"{{{name}}} must be at least 1", **{name: getattr(self, name)})
         for name in (
             "genes",
             "regulators",
@@ -105,111 +104,134 @@ class SimulationParams:
             "cage_window",
             "decoy_contacts",
             "max_link_distance",
+            "dnase_noise",
+            "cage_noise",
         ):
-            if getattr(self, name) < 0:
-                raise GraphregError(f"--{name.replace('_', '-')} cannot be negative")
-        for name in ("noise_fraction",):
-            if not 0 <= getattr(self, name) <= 1:
-                raise GraphregError(f"--{name.replace('_', '-')} must be between 0 and 1")
-        if self.dnase_noise < 0 or self.cage_noise < 0:
-            raise GraphregError("noise levels cannot be negative")
+            if not getattr(self, name) >= 0:  # NaN fails too
+                raise SettingError(f"{{{name}}} cannot be negative", **{name: getattr(self, name)})
+        if not 0 <= self.noise_fraction <= 1:
+            raise SettingError(
+                "{noise_fraction} must be between 0 and 1", noise_fraction=self.noise_fraction
+            )
+        if self.silencer_signal not in ("weaker", "same"):
+            raise SettingError(
+                "{silencer_signal}: choose weaker or same", silencer_signal=self.silencer_signal
+            )
         if self.silencers > self.regulators:
-            raise GraphregError(
-                f"--silencers {self.silencers} is more than --regulators {self.regulators}; "
-                "silencers are a share of the regulators"
+            raise SettingError(
+                "{silencers} is more than {regulators}; silencers are a share of the regulators",
+                silencers=self.silencers,
+                regulators=self.regulators,
             )
         self._check_resolution()
         if self.sizes:
             self._check_genome()
-            return
+        else:
+            self._check_layout()
+        if self.split[0] < 1:
+            raise SettingError(
+                "{split} needs at least one training chromosome", split=list(self.split)
+            )
+
+    def _check_layout(self) -> None:
+        """The checks of :meth:`check` for ``chromosomes`` x ``bins``."""
         if self.genes + self.regulators > self.bins:
-            raise GraphregError(
-                f"{self.genes} genes + {self.regulators} regulators do not fit on "
-                f"{self.bins} bins; each needs a bin of its own"
+            raise SettingError(
+                "{genes} + {regulators} do not fit on {bins}; each needs a bin of its own",
+                genes=self.genes,
+                regulators=self.regulators,
+                bins=self.bins,
             )
         if self.genes and self.enhancers_per_gene > self.enhancers:
-            raise GraphregError(
-                f"--enhancers-per-gene {self.enhancers_per_gene} but only {self.enhancers} "
-                "enhancers per chromosome (regulators - silencers)"
+            raise SettingError(
+                f"{{enhancers_per_gene}} but only {self.enhancers} enhancers per chromosome "
+                "(regulators - silencers)",
+                enhancers_per_gene=self.enhancers_per_gene,
             )
         if self.genes and self.silencers and self.silencers_per_gene > self.silencers:
-            raise GraphregError(
-                f"--silencers-per-gene {self.silencers_per_gene} but only {self.silencers} "
-                "silencers per chromosome"
+            raise SettingError(
+                f"{{silencers_per_gene}} but only {self.silencers} silencers per chromosome",
+                silencers_per_gene=self.silencers_per_gene,
             )
         for name in ("peak_width", "smooth_width"):
             if getattr(self, name) > self.bins:
-                raise GraphregError(
-                    f"--{name.replace('_', '-')} {getattr(self, name)} is wider than the "
-                    f"chromosome ({self.bins} bins)"
+                raise SettingError(
+                    f"{{{name}}} is wider than the chromosome ({self.bins} bins)",
+                    **{name: getattr(self, name)},
                 )
         if 2 * self.cage_window + 1 > self.bins:
-            raise GraphregError(f"--cage-window {self.cage_window} is wider than the chromosome")
-        if len(self.split) != 3 or min(self.split) < 0 or sum(self.split) != self.chromosomes:
-            raise GraphregError(
-                f"--split {','.join(map(str, self.split))} must be three counts "
-                f"(train,val,test) adding up to --chromosomes {self.chromosomes}"
+            raise SettingError(
+                "{cage_window} is wider than the chromosome", cage_window=self.cage_window
             )
-        self._check_split()
-
-    def _check_split(self) -> None:
-        if self.split[0] < 1:
-            raise GraphregError("--split needs at least one training chromosome")
-        if self.silencer_signal not in ("weaker", "same"):
-            raise GraphregError("--silencer-signal must be 'weaker' or 'same'")
+        if len(self.split) != 3 or min(self.split) < 0 or sum(self.split) != self.chromosomes:
+            raise SettingError(
+                "{split} must be three counts (train,val,test) adding up to {chromosomes}",
+                split=list(self.split),
+                chromosomes=self.chromosomes,
+            )
 
     def _check_resolution(self) -> None:
         fine = self.dnase_bin_size
         if fine < 1:
-            raise GraphregError("--input-bin-size must be at least 1")
+            raise SettingError("{input_bin_size} must be at least 1", input_bin_size=fine)
         if fine > self.bin_size:
-            raise GraphregError(
-                f"--input-bin-size {fine} is larger than --bin-size {self.bin_size}; "
-                "DNase can be finer than the graph bins, not coarser"
+            raise SettingError(
+                "{input_bin_size} is larger than {bin_size}; DNase can be finer than the graph "
+                "bins, not coarser",
+                input_bin_size=fine,
+                bin_size=self.bin_size,
             )
         if self.bin_size % fine:
             near = sorted({_divisor_below(self.bin_size, self.bin_size // k) for k in (50, 10)})
-            raise GraphregError(
-                f"--input-bin-size {fine} does not divide --bin-size {self.bin_size}; "
-                f"pick a divisor such as {' or '.join(map(str, near))}"
+            raise SettingError(
+                "{input_bin_size} does not divide {bin_size}; pick a divisor such as "
+                f"{' or '.join(map(str, near))}",
+                input_bin_size=fine,
+                bin_size=self.bin_size,
             )
         values = sum(math.ceil(n / fine) for n in self.chromosome_sizes().values())
         if fine < self.bin_size and values > MAX_FINE_VALUES:
-            raise GraphregError(
-                f"--input-bin-size {fine} makes {values:,} DNase values (at most "
-                f"{MAX_FINE_VALUES:,}); use a larger --input-bin-size"
+            raise SettingError(
+                f"{{input_bin_size}} makes {values:,} DNase values (at most "
+                f"{MAX_FINE_VALUES:,}); use a larger one",
+                input_bin_size=fine,
             )
 
     def _check_genome(self) -> None:
         """The checks of :meth:`check` for real chromosome sizes (counts per 1000 bins)."""
         if self.chromosomes != len(self.sizes):
-            raise GraphregError(
-                f"{self.chromosomes} chromosomes asked but {len(self.sizes)} sizes given"
+            raise SettingError(
+                f"{{chromosomes}} asked but {len(self.sizes)} sizes given",
+                chromosomes=self.chromosomes,
             )
         if self.genes + self.regulators > 1000:
-            raise GraphregError(
-                f"{self.genes} genes + {self.regulators} regulators per 1000 bins do not fit; "
-                "each needs a bin of its own"
+            raise SettingError(
+                "{genes} + {regulators} per 1000 bins do not fit; each needs a bin of its own",
+                genes=self.genes,
+                regulators=self.regulators,
             )
         if len(self.split) != 3 or min(self.split) < 0 or sum(self.split) != len(self.sizes):
-            raise GraphregError(
-                f"--split {','.join(map(str, self.split))} must be three counts "
-                f"(train,val,test) adding up to the {len(self.sizes)} chromosomes given"
+            raise SettingError(
+                "{split} must be three counts (train,val,test) adding up to the "
+                f"{len(self.sizes)} chromosomes given",
+                split=list(self.split),
             )
         names = {name for name, _ in self.sizes}
         for name in self.val_chroms + self.test_chroms:
             if name not in names:
-                raise GraphregError(f"split chromosome {name} is not among the chromosome sizes")
+                raise SettingError(f"split chromosome {name} is not among the chromosome sizes")
         if set(self.val_chroms) & set(self.test_chroms):
-            raise GraphregError("a chromosome cannot be both in val and in test")
+            raise SettingError("a chromosome cannot be both in val and in test")
         if self.genes and not any(self.layout(n)[0] for n in self.bins_per_chromosome()):
             silencers = f" and {self.silencers_per_gene} silencers" if self.silencers else ""
-            raise GraphregError(
+            raise SettingError(
                 f"no chromosome is long enough to give a gene its {self.enhancers_per_gene} "
-                f"enhancers{silencers} at --regulators {self.regulators} (--silencers "
-                f"{self.silencers}) per 1000 bins; raise --regulators or lower --bin-size"
+                f"enhancers{silencers} at {{regulators}} ({{silencers}}) per 1000 bins; raise "
+                "the regulators or lower {bin_size}",
+                regulators=self.regulators,
+                silencers=self.silencers,
+                bin_size=self.bin_size,
             )
-        self._check_split()
 
     def bins_per_chromosome(self) -> list[int]:
         """Graph bins of each chromosome, the last one partial when the length is not a
@@ -392,7 +414,9 @@ def _decoys(
         attempts += 1
         if attempts > 100 * count + 1000:
             raise GraphregError(
-                f"cannot place {count} distinct decoy contacts on {n} bins; lower --decoy-contacts"
+                f"cannot place {count} distinct decoy contacts on {n} bins; lower "
+                "{decoy_contacts}",
+                decoy_contacts=count,
             )
         gene = int(rng.choice(genes))
         linked = set(links[links[:, 1] == gene, 0].tolist())

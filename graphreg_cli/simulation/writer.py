@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from graphreg_cli import __version__
-from graphreg_cli.errors import GraphregError
+from graphreg_cli.errors import SettingError
 from graphreg_cli.io.atomic import atomic_text
 from graphreg_cli.io.bed import write_bed
 from graphreg_cli.io.bedpe import write_bedpe
@@ -168,7 +168,7 @@ def write_dataset(data: Dataset, out: str | Path, step=None) -> list[Path]:
     """
     out = Path(out)
     if out.exists() and not out.is_dir():
-        raise GraphregError(f"{out}: exists and is not a folder; choose another --out")
+        raise SettingError("{out}: exists and is not a folder; choose another", out=out)
     out.mkdir(parents=True, exist_ok=True)
     p = data.params
     sizes = data.sizes

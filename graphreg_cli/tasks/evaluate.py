@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from graphreg_cli.data.graphs import load_graphs
-from graphreg_cli.errors import GraphregError
+from graphreg_cli.errors import NAME_ONLY, SettingError
 from graphreg_cli.io.atomic import atomic_text
 from graphreg_cli.tasks.metrics import compute_metrics
 from graphreg_cli.tasks.runs import METRICS, open_run, save_json
@@ -36,7 +36,7 @@ def evaluate_run(
     dev = pick_device(device)
     wanted = run.chromosomes(split)
     if not wanted:
-        raise GraphregError(f"--split {split}: the run has no {split} chromosome")
+        raise SettingError(f"{{split}}: the run has no {split} chromosome", split=split)
     chosen = load_graphs(run.inputs, split=run.split, only=wanted)
     if not any(bool(g.y.any()) for g in chosen):
         logger.info("the target is zero everywhere on these chromosomes; metrics will be trivial")
@@ -79,7 +79,9 @@ def gene_predictions(run, graphs, preds) -> pd.DataFrame:
 
     inputs = run.inputs
     if inputs.genes is None:
-        raise GraphregError("--per-gene needs genes: the run was trained without --genes")
+        raise SettingError(
+            "{per_gene} needs genes: the run was trained without them", per_gene=NAME_ONLY
+        )
     sizes = bigwig_chroms(inputs.tracks[0])
     table = gene_tss(inputs.genes, sizes)
     size = inputs.bin_size

@@ -287,7 +287,7 @@ def explain_run(
     """
     from graphreg_cli.data.genes import gene_names
     from graphreg_cli.data.graphs import load_graphs
-    from graphreg_cli.errors import GraphregError
+    from graphreg_cli.errors import NAME_ONLY, SettingError
     from graphreg_cli.io.bigwig import bigwig_chroms
     from graphreg_cli.tasks.runs import open_run
     from graphreg_cli.tasks.train import pick_device
@@ -297,12 +297,12 @@ def explain_run(
     recorded = run.inputs
     genes = genes or recorded.genes
     if genes is None:
-        raise GraphregError("explain needs gene bins: give --genes GENES.bed")
+        raise SettingError("explaining needs gene bins: give {genes}", genes=NAME_ONLY)
     inputs = replace(recorded, genes=genes)
     dev = pick_device(device)
     wanted = run.chromosomes(split)
     if not wanted:
-        raise GraphregError(f"--split {split}: the run has no {split} chromosome")
+        raise SettingError(f"{{split}}: the run has no {split} chromosome", split=split)
     graphs = load_graphs(inputs, split=run.split, only=wanted)
     model = run.model(dev)
     spec = run.features

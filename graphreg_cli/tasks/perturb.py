@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from graphreg_cli.errors import GraphregError
+from graphreg_cli.errors import SettingError
 
 _REGION = re.compile(r"^([^:\s]+):([\d,]+)-([\d,]+)$")
 
@@ -26,8 +26,8 @@ def parse_region(text: str, sizes: dict[str, int]) -> Region:
     """``chr1:1,200,000-1,210,000`` (1-based inclusive, as IGV and UCSC show) → 0-based."""
     match = _REGION.match(text.strip())
     if not match:
-        raise GraphregError(
-            f"--region '{text}': expected CHROM:START-END such as chr1:1,200,001-1,210,000"
+        raise SettingError(
+            "{region}: expected CHROM:START-END such as chr1:1,200,001-1,210,000", region=text
         )
     chrom, start, end = (
         match.group(1),
@@ -35,13 +35,15 @@ def parse_region(text: str, sizes: dict[str, int]) -> Region:
         int(match.group(3).replace(",", "")),
     )
     if chrom not in sizes:
-        raise GraphregError(
-            f"--region: {chrom} is not among the model's chromosomes "
-            f"({', '.join(list(sizes)[:4])}, ...)"
+        raise SettingError(
+            f"{{region}}: {chrom} is not among the model's chromosomes "
+            f"({', '.join(list(sizes)[:4])}, ...)",
+            region=text,
         )
     if start < 1 or end < start or end > sizes[chrom]:
-        raise GraphregError(
-            f"--region {text}: must lie within {chrom}:1-{sizes[chrom]:,} with START <= END"
+        raise SettingError(
+            f"{{region}}: must lie within {chrom}:1-{sizes[chrom]:,} with START <= END",
+            region=text,
         )
     return Region(chrom, start - 1, end)
 

@@ -12,7 +12,7 @@ import torch
 from graphreg_cli.data.features import FeatureSpec
 from graphreg_cli.data.graphs import Inputs
 from graphreg_cli.data.tiles import Tiling
-from graphreg_cli.errors import GraphregError
+from graphreg_cli.errors import RunError
 from graphreg_cli.io.atomic import atomic_path, atomic_text
 from graphreg_cli.models import ModelConfig, build_model
 
@@ -60,7 +60,7 @@ class Run:
         """The best model, in eval mode."""
         weights = self.folder / WEIGHTS
         if not weights.exists():
-            raise GraphregError(f"{weights}: no weights yet; train first (graphreg train)")
+            raise RunError(f"{weights}: no weights yet; the run has not finished an epoch")
         model = build_model(self.model_config)
         state = torch.load(weights, map_location=device, weights_only=True)
         model.load_state_dict(state)
@@ -83,8 +83,5 @@ def open_run(folder: str | Path | None) -> Run:
     folder = Path(folder or DEFAULT_RUN)
     config = folder / CONFIG
     if not config.exists():
-        raise GraphregError(
-            f"{folder}: no {CONFIG} here; train a model first (graphreg train ... --out "
-            f"{folder}) or point --model at a run folder"
-        )
+        raise RunError(f"{folder}: not a run folder (no {CONFIG}); train a model into it first")
     return Run(folder, json.loads(config.read_text()))

@@ -16,7 +16,7 @@ from graphreg_cli import __version__
 from graphreg_cli.data.features import FeatureSpec
 from graphreg_cli.data.graphs import Inputs, load_graphs
 from graphreg_cli.data.tiles import Tiling, predict_tiled, tile_all
-from graphreg_cli.errors import GraphregError
+from graphreg_cli.errors import NAME_ONLY, SettingError
 from graphreg_cli.models import ModelConfig, build_model
 from graphreg_cli.tasks.runs import (
     CHECKPOINT,
@@ -61,9 +61,9 @@ def pick_device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name == "cuda" and not torch.cuda.is_available():
-        raise GraphregError("--device cuda: no CUDA GPU is visible to PyTorch; use --device cpu")
+        raise SettingError("{device}: no CUDA GPU is visible to PyTorch; use cpu", device=name)
     if name not in ("cpu", "cuda"):
-        raise GraphregError(f"--device {name}: choose auto, cpu or cuda")
+        raise SettingError("{device}: choose auto, cpu or cuda", device=name)
     return torch.device(name)
 
 
@@ -72,7 +72,7 @@ def loss_fn(name: str, pred: torch.Tensor, true: torch.Tensor) -> torch.Tensor:
         return F.mse_loss(pred, true)
     if name == "poisson":
         return F.poisson_nll_loss(pred, true, log_input=False, full=False, eps=1e-6)
-    raise GraphregError(f"--loss {name}: choose {' or '.join(LOSSES)}")
+    raise SettingError(f"{{loss}}: choose {' or '.join(LOSSES)}", loss=name)
 
 
 def predict_graphs(
@@ -99,16 +99,16 @@ def train(
     Returns the final config (as written to ``out/config.json``).
     """
     if inputs.target is None:
-        raise GraphregError("no target: give the CAGE bigWig with --target")
+        raise SettingError("no target: give the CAGE bigWig as {target}", target=NAME_ONLY)
     inputs = inputs.resolved()
     out = Path(out)
     if options.loss not in LOSSES:
-        raise GraphregError(f"--loss {options.loss}: choose {' or '.join(LOSSES)}")
+        raise SettingError(f"{{loss}}: choose {' or '.join(LOSSES)}", loss=options.loss)
     device = pick_device(options.device)
     if options.gene_input and inputs.genes is None:
         logger.info(
-            "no --genes BED: the model cannot tell gene bins from enhancers; training "
-            "without a gene channel (give --genes for ROI metrics and better predictions)"
+            "no genes given: the model cannot tell gene bins from enhancers; training "
+            "without a gene channel (give genes for ROI metrics and better predictions)"
         )
         options = replace(options, gene_input=False)
 
@@ -122,8 +122,10 @@ def train(
     train_set = tile_all([g for g in prepared if g.split == "train"], tiling)
     val_set = [g for g in prepared if g.split == "val"] or train_set
     if not train_set:
-        raise GraphregError(
-            "no training chromosome left after the split; check --val-chroms and --test-chroms"
+        raise SettingError(
+            "no training chromosome left after the split; check {val_chroms} and {test_chroms}",
+            val_chroms=val or [],
+            test_chroms=test or [],
         )
     if not [g for g in prepared if g.split == "val"]:
         logger.info("no validation chromosome: selecting the model on training chromosomes")
@@ -230,7 +232,7 @@ def train(
                 break
     except KeyboardInterrupt:
         _checkpoint(out, model, optimiser, scheduler, done, best, best_epoch, best_state)
-        logger.info(f"interrupted: checkpoint at epoch {done} saved in {out}; add --resume")
+        logger.info(f"interrupted: checkpoint at epoch {done} saved in {out}; resume to continue")
         raise
     _checkpoint(out, model, optimiser, scheduler, done, best, best_epoch, best_state)
     config["result"] = {
@@ -263,13 +265,18 @@ def _checkpoint(out, model, optimiser, scheduler, epoch, best, best_epoch, best_
 def _resume(out: Path, config: dict, model, optimiser, scheduler):
     checkpoint = out / CHECKPOINT
     if not checkpoint.exists():
-        raise GraphregError(f"{checkpoint}: nothing to resume; drop --resume to start afresh")
+        raise SettingError(
+            f"{checkpoint} is missing: nothing to resume; drop {{resume}} to start afresh",
+            resume=NAME_ONLY,
+        )
     previous = open_run(out).config
     for key in ("model", "features", "inputs"):
         if previous.get(key) != config[key]:
-            raise GraphregError(
-                f"{out}: --resume with different {key} settings than the run was started "
-                "with; use the same options or a new --out"
+            raise SettingError(
+                f"{{resume}} with different {key} settings than {out} was started with; use "
+                "the same settings or a new {out}",
+                resume=NAME_ONLY,
+                out=out,
             )
     state = torch.load(checkpoint, map_location="cpu", weights_only=True)
     model.load_state_dict(state["model"])
