@@ -10,7 +10,7 @@ memory is that step's alone) and prints a Markdown table:
 - ``load``: ``load_graphs`` — every track binned at 100 bp, CAGE at 5 kb, contacts → edges;
 - ``epoch``: ``train`` for one epoch (windows of 6 Mb, 2 Mb stride; the load included in the
   wall time, the epoch alone reported too);
-- ``predict``: ``predict_run`` + ``write_prediction``, genome-wide bigWig (load included,
+- ``predict``: ``Run.predict`` + ``write_prediction``, genome-wide bigWig (load included,
   and reported apart);
 - ``contacts``: the contacts alone (parse → edges), memory above the process after imports.
 
@@ -109,7 +109,8 @@ def chromosomes_for(fraction: float, sizes: dict[str, int]) -> list[str]:
 
 def measure(step: str, work: Path, contacts: str, chroms: list[str]) -> dict:
     """One measurement, in this process (called through a subprocess by ``main``)."""
-    from graphreg_cli.data.graphs import Inputs, load_graphs
+    from graphreg_cli.data.graphs import load_graphs
+    from graphreg_cli.data.inputs import Inputs
     from graphreg_cli.models import ModelConfig
 
     data_dir = work / "data"
@@ -146,24 +147,24 @@ def measure(step: str, work: Path, contacts: str, chroms: list[str]) -> dict:
         split[val] = "val"
         _only(train_module, chroms)
         out = work / "run"
-        config = train(
+        run = train(
             inputs,
             out,
             ModelConfig(name="gat"),
             TrainOptions(epochs=1, min_epochs=1, device="cpu"),
             val=[val],
             test=[],
-            log=lambda m: None,
         )
-        result["epoch_seconds"] = config["result"]["seconds"]
+        result["epoch_seconds"] = run.result["seconds"]
     elif step == "predict":
-        import graphreg_cli.tasks.predict as predict_module
-        from graphreg_cli.tasks.predict import predict_run, write_prediction
+        import graphreg_cli.tasks.runs as runs_module
+        from graphreg_cli.tasks.predict import write_prediction
+        from graphreg_cli.tasks.runs import Run
 
-        loading = _only(predict_module, chroms)
-        sizes, preds, bin_size = predict_run(work / "run", device="cpu", log=lambda m: None)
-        preds = {c: p for c, p in preds.items() if c in chroms}
-        write_prediction(work / "predicted.bw", sizes, preds, bin_size)
+        loading = _only(runs_module, chroms)
+        run = Run.open(work / "run")
+        preds = run.predict(device="cpu")
+        write_prediction(work / "predicted.bw", inputs.sizes(), preds, inputs.bin_size)
         result["predicted_chromosomes"] = len(preds)
         result["load_seconds"] = round(loading[0], 1)
     result["seconds"] = round(time.perf_counter() - start, 1)

@@ -27,9 +27,8 @@ from pathlib import Path
 
 import torch
 
-from graphreg_cli.data.graphs import Inputs
+from graphreg_cli.data.inputs import Inputs
 from graphreg_cli.models import ModelConfig
-from graphreg_cli.tasks.evaluate import evaluate_run
 from graphreg_cli.tasks.train import TrainOptions, train
 
 DEFAULT_DATA = Path(__file__).resolve().parent.parent.parent / "shared/seed-data/enhancers_only"
@@ -43,9 +42,9 @@ def timed_run(
         [data / "dnase.bw"], data / "contacts.bedpe", data / "cage.bw", data / "genes.bed", 5000
     )
     start = time.perf_counter()
-    result = train(inputs, out, config, options, log=lambda m: None)["result"]
+    run = train(inputs, out, config, options)
     seconds = time.perf_counter() - start
-    metrics = evaluate_run(out, "test", device="cpu", log=lambda m: None)
+    result, metrics = run.result, run.evaluate("test", device="cpu").metrics
     return {
         "seconds": seconds,
         "test_mse": metrics["mse"],

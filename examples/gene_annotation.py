@@ -16,9 +16,8 @@ import statistics
 import tempfile
 from pathlib import Path
 
-from graphreg_cli.data.graphs import Inputs
+from graphreg_cli.data.inputs import Inputs
 from graphreg_cli.models import ModelConfig
-from graphreg_cli.tasks.evaluate import evaluate_run
 from graphreg_cli.tasks.train import TrainOptions, train
 
 DATA = Path(__file__).resolve().parent.parent.parent / "shared/seed-data/enhancers_only"
@@ -47,8 +46,8 @@ def main() -> None:
             for seed in range(args.seeds):
                 out = Path(tmp) / f"{model}_{gene_input}_{edges}_{seed}"
                 options = TrainOptions(gene_input=gene_input, edges=edges, seed=seed)
-                train(inputs, out, ModelConfig(name=model), options, log=lambda m: None)
-                metrics = evaluate_run(out, "test", device="cpu", log=lambda m: None)
+                run = train(inputs, out, ModelConfig(name=model), options)
+                metrics = run.evaluate("test", device="cpu").metrics
                 mse.append(metrics["mse"])
             runs = ", ".join(f"{m:.3f}" for m in mse)
             print(

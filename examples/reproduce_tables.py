@@ -21,11 +21,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from graphreg_cli.data.graphs import Inputs
+from graphreg_cli.data.inputs import Inputs
 from graphreg_cli.models import ModelConfig
 from graphreg_cli.simulation.generator import SimulationParams, simulate
 from graphreg_cli.simulation.writer import write_dataset
-from graphreg_cli.tasks.evaluate import evaluate_run
 from graphreg_cli.tasks.train import TrainOptions, train
 
 SEED_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "seed-data"
@@ -65,9 +64,9 @@ def run_one(folder: Path, model: str, gene_input: bool, out: Path, quick: bool) 
         lr=1e-2 if model == "linear" else TrainOptions.lr,
     )
     start = time.perf_counter()
-    result = train(inputs, out, ModelConfig(name=model), options, log=lambda m: None)["result"]
+    run = train(inputs, out, ModelConfig(name=model), options)
     seconds = time.perf_counter() - start
-    metrics = evaluate_run(out, "test", device="cpu", log=lambda m: None)
+    result, metrics = run.result, dict(run.evaluate("test", device="cpu").metrics)
     metrics["seconds"] = round(seconds, 1)
     metrics["best_epoch"] = result["best_epoch"]
     return metrics

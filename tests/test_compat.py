@@ -11,7 +11,7 @@ import pyBigWig
 
 from graphreg_cli.simulation.generator import SimulationParams, simulate
 from graphreg_cli.simulation.writer import write_dataset
-from graphreg_cli.tasks.predict import predict_run
+from graphreg_cli.tasks.runs import Run
 
 FIXTURE = Path(__file__).parent / "fixtures" / "run_v0_1"
 
@@ -36,7 +36,8 @@ def _old_run(tmp_path: Path) -> Path:
 
 def test_a_0_1_run_predicts_as_it_did(tmp_path):
     run = _old_run(tmp_path)
-    _, preds, bin_size = predict_run(run, device="cpu")
+    opened = Run.open(run)
+    preds, bin_size = opened.predict(device="cpu"), opened.inputs.bin_size
     with pyBigWig.open(str(FIXTURE / "predicted_cage.bw")) as saved:
         for chrom, values in preds.items():
             expected = saved.values(chrom, 0, saved.chroms(chrom), numpy=True)[::bin_size]

@@ -7,7 +7,8 @@ import pytest
 import torch
 
 from graphreg_cli.data.edges import contact_edges
-from graphreg_cli.data.graphs import Inputs, find_split, load_graphs
+from graphreg_cli.data.graphs import load_graphs
+from graphreg_cli.data.inputs import Inputs, find_split
 from graphreg_cli.errors import GraphregError, InputError
 from graphreg_cli.io.bigwig import write_bigwig
 

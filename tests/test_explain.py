@@ -9,13 +9,9 @@ import torch
 from torch_geometric.data import Data
 
 from graphreg_cli.models import ModelConfig, build_model
-from graphreg_cli.tasks.explain import (
-    ExplainOptions,
-    auroc,
-    average_precision,
-    explain_graph,
-    truth_metrics,
-)
+from graphreg_cli.tasks.attribution import attention
+from graphreg_cli.tasks.explain import ExplainOptions, explain_graph
+from graphreg_cli.tasks.ranking import auroc, average_precision, truth_metrics
 
 
 def _sum_of_neighbours_model():
@@ -123,7 +119,7 @@ def test_long_chromosomes_are_explained_window_by_window():
     )
     model, options = _sum_of_neighbours_model(), ExplainOptions(width=1)
     tiling = Tiling(window=30, stride=10)  # windows at 0, 10, 20, 30; 5 owned by the first
-    scores = explain_windows(model, g, g, 1, options, tiling)
+    scores = explain_windows(model, g, g, 1, options, tiling, "cpu")
     assert set(scores["chrom"]) == {"chrL"}
     found = {
         (int(a), int(b)): d for a, b, d in scores[["gene_bin", "element_bin", "deletion"]].values
@@ -132,7 +128,7 @@ def test_long_chromosomes_are_explained_window_by_window():
     assert set(found) == {(5, 10), (5, 20), (45, 40), (45, 50)}
     assert found[(5, 10)] == pytest.approx(2.0) and found[(5, 20)] == pytest.approx(-1.0)
     assert found[(45, 40)] == pytest.approx(4.0) and found[(45, 50)] == pytest.approx(3.0)
-    whole = explain_windows(model, g, g, 1, options, Tiling())  # no windows: every contact
+    whole = explain_windows(model, g, g, 1, options, Tiling(), "cpu")  # no windows: every contact
     assert len(whole) == 5
 
 
@@ -140,8 +136,6 @@ def test_attention_view_of_a_gat_model():
     """A gene's attention over its contacts and itself sums to 1 (softmax per head, averaged
     over heads and layers); window-only candidates get 0; models without attention get NaN
     and no row in the truth table."""
-    from graphreg_cli.tasks.explain import _attention
-
     torch.manual_seed(0)
     config = ModelConfig(name="gat", channels=8, heads=2, cnn_layers=1, graph_layers=2)
     gat = build_model(config).eval()
@@ -151,7 +145,7 @@ def test_attention_view_of_a_gat_model():
     contacted = by_bin.loc[[10, 20]]
     assert ((contacted > 0) & (contacted < 1)).all()
     assert (by_bin.drop([10, 20]) == 0).all()  # bins only in the window: no edge
-    itself = _attention(gat, g.x, g.edge_index, np.array([5]), np.array([5]))[0]
+    itself = attention(gat, g, np.array([5]), np.array([5]))[0]
     assert contacted.sum() + itself == pytest.approx(1.0, abs=1e-5)
 
     linear = explain_graph(_sum_of_neighbours_model(), g, g, 1, ExplainOptions(width=1))

@@ -212,7 +212,8 @@ def test_cool_matrix_through_the_loader(foreign, tmp_path):
     """A .cool at the graph resolution: pixels become weighted edges, top-k per bin."""
     hictkpy = pytest.importorskip("hictkpy")
     pytest.importorskip("pyarrow")
-    from graphreg_cli.data.graphs import Inputs, load_graphs
+    from graphreg_cli.data.graphs import load_graphs
+    from graphreg_cli.data.inputs import Inputs
 
     path = tmp_path / "contacts.cool"
     writer = hictkpy.cooler.FileWriter(str(path), {f"chr{c}": n for c, n in SIZES.items()}, BIN)
@@ -238,7 +239,8 @@ def test_cool_matrix_through_the_loader(foreign, tmp_path):
 
 
 def test_no_common_chromosome_suggests_a_name(foreign, tmp_path):
-    from graphreg_cli.data.graphs import Inputs, load_graphs
+    from graphreg_cli.data.graphs import load_graphs
+    from graphreg_cli.data.inputs import Inputs
     from graphreg_cli.errors import InputError
 
     (tmp_path / "c.bedpe").write_text("chr_1\t0\t5000\tchr_1\t50000\t55000\n")

@@ -6,6 +6,7 @@ import pytest
 import torch
 from torch_geometric.data import Batch, Data
 
+from graphreg_cli.errors import GraphregError
 from graphreg_cli.models import MODEL_NAMES, ModelConfig, build_model
 
 
@@ -31,7 +32,7 @@ def test_forward_backward(name):
     torch.manual_seed(0)
     model = build_model(ModelConfig(name=name, in_features=2, channels=16, heads=2))
     batch = _batch()
-    out = model(batch.x, batch.edge_index, batch.edge_weight, batch.batch)
+    out = model(batch)["cage"]
     assert out.shape == (120,)
     torch.nn.functional.mse_loss(out, batch.y).backward()
     for pname, p in model.named_parameters():
@@ -46,10 +47,10 @@ def test_chromosomes_do_not_leak_into_each_other(name):
     torch.manual_seed(0)
     model = build_model(ModelConfig(name=name, in_features=2, channels=16, heads=2)).eval()
     batch = _batch()
-    before = model(batch.x, batch.edge_index, batch.edge_weight, batch.batch)
-    x = batch.x.clone()
-    x[batch.batch == 1] += 5.0
-    after = model(x, batch.edge_index, batch.edge_weight, batch.batch)
+    before = model(batch)["cage"]
+    changed = batch.clone()
+    changed.x[batch.batch == 1] += 5.0
+    after = model(changed)["cage"]
     same = batch.batch != 1
     torch.testing.assert_close(before[same], after[same])
     assert not torch.allclose(before[~same], after[~same])
@@ -65,9 +66,11 @@ def test_graph_models_use_contacts_and_cnn_does_not(name):
     torch.manual_seed(0)
     model = build_model(ModelConfig(name=name, in_features=2, channels=16, heads=2)).eval()
     batch = _batch(n_graphs=1)
-    with_edge = model(batch.x, batch.edge_index, batch.edge_weight, batch.batch)
+    with_edge = model(batch)["cage"]
     keep = torch.tensor([True, True, False, False])  # drop 5<->30, keep 0<->10
-    without = model(batch.x, batch.edge_index[:, keep], batch.edge_weight[keep], batch.batch)
+    cut = batch.clone()
+    cut.edge_index, cut.edge_weight = batch.edge_index[:, keep], batch.edge_weight[keep]
+    without = model(cut)["cage"]
     if name == "cnn":
         torch.testing.assert_close(with_edge, without)
     else:
@@ -78,7 +81,7 @@ def test_graph_models_use_contacts_and_cnn_does_not(name):
 
 
 def test_unknown_model_name():
-    with pytest.raises(ValueError, match="unknown model 'rnn'"):
+    with pytest.raises(GraphregError, match="model='rnn': choose from gat, cnn, gcn, linear"):
         build_model(ModelConfig(name="rnn"))
 
 
@@ -90,6 +93,6 @@ def test_unequal_chromosome_lengths_match_one_at_a_time(name):
     model = build_model(ModelConfig(name=name, in_features=2, channels=16, heads=2)).eval()
     graphs = [_batch(n_graphs=1, n=n, seed=n).to_data_list()[0] for n in (40, 33, 57)]
     batch = Batch.from_data_list(graphs)
-    together = model(batch.x, batch.edge_index, batch.edge_weight, batch.batch)
-    alone = torch.cat([model(g.x, g.edge_index, g.edge_weight, None) for g in graphs])
+    together = model(batch)["cage"]
+    alone = torch.cat([model(g)["cage"] for g in graphs])
     torch.testing.assert_close(together, alone, rtol=1e-4, atol=1e-5)

@@ -160,18 +160,19 @@ def test_resume_continues_to_more_epochs(tiny_dataset, tmp_path):
 
 
 @pytest.mark.parametrize(
-    "args, message",
+    "args, code, message",
     [
-        (["--target", "{cage}", "{dnase}", "{other}/c.bedpe"], "no contact lies on"),
-        (["{dnase}", "{other}/c.bedpe"], "no target"),
-        (["--target", "{other}/cage1.bw", "{dnase}", "{contacts}"], "shares no chromosome"),
+        (["--target", "{cage}", "{dnase}", "{other}/c.bedpe"], 1, "no contact lies on"),
+        (["{dnase}", "{other}/c.bedpe"], 2, "no target"),  # a missing option: usage
+        (["--target", "{other}/cage1.bw", "{dnase}", "{contacts}"], 1, "shares no chromosome"),
         (
             ["--target", "{other}/coarse.bw", "{dnase}", "{contacts}"],
+            1,
             "does not divide --bin-size 5000",
         ),
     ],
 )
-def test_train_errors_are_one_line(tiny_dataset, tmp_path, args, message):
+def test_train_errors_are_one_line(tiny_dataset, tmp_path, args, code, message):
     from graphreg_cli.io.bigwig import write_bigwig
 
     other = tmp_path / "other"
@@ -187,7 +188,7 @@ def test_train_errors_are_one_line(tiny_dataset, tmp_path, args, message):
     }
     argv = ["train", "--out", str(tmp_path / "run"), *[a.format(**fill) for a in args]]
     result = runner.invoke(app, argv)
-    assert result.exit_code == 1, result.output
+    assert result.exit_code == code, result.output
     lines = [line for line in result.output.splitlines() if "graphreg: error:" in line]
     assert len(lines) == 1 and message in lines[0], result.output
     assert "Traceback" not in result.output
@@ -325,7 +326,7 @@ def test_early_stopping_waits_for_min_epochs(tiny_dataset, tmp_path):
 
 
 def test_ctrl_c_saves_a_checkpoint_that_resume_continues(tiny_dataset, tmp_path, notes):
-    from graphreg_cli.data.graphs import Inputs
+    from graphreg_cli.data.inputs import Inputs
     from graphreg_cli.models import ModelConfig
     from graphreg_cli.tasks.train import TrainOptions, train
 
@@ -350,4 +351,4 @@ def test_ctrl_c_saves_a_checkpoint_that_resume_continues(tiny_dataset, tmp_path,
     assert state["epoch"] == 3
     result = train(inputs, tmp_path / "run", config, options, resume=True)
     assert any("resuming at epoch 4" in n for n in notes)
-    assert result["result"]["epochs_run"] == 8
+    assert result.result["epochs_run"] == 8

@@ -10,12 +10,14 @@ import torch
 from torch_geometric.data import Batch, Data
 
 from graphreg_cli.data.features import FeatureSpec
-from graphreg_cli.data.graphs import Inputs, load_graphs
-from graphreg_cli.data.tiles import Tiling, predict_tiled, tile
+from graphreg_cli.data.graphs import load_graphs
+from graphreg_cli.data.inputs import Inputs
+from graphreg_cli.data.tiles import Tiling, tile
 from graphreg_cli.errors import GraphregError, InputError
 from graphreg_cli.io.bigwig import write_bigwig
 from graphreg_cli.models import MODEL_NAMES, ModelConfig, build_model
 from graphreg_cli.models.blocks import pool_factors
+from graphreg_cli.tasks.inference import predict_graphs
 
 BIN, FINE = 1000, 100
 SIZES = {"chr1": 20_050, "chr2": 9_000}  # chr1 ends in a partial bin
@@ -115,13 +117,13 @@ def test_models_pool_fine_inputs_per_chromosome(name):
             )
         )
     batch = Batch.from_data_list(graphs)
-    out = model(batch.x, batch.edge_index, batch.edge_weight, batch.batch)
+    out = model(batch)["cage"]
     assert out.shape == (77,)
-    alone = torch.cat([model(g.x, g.edge_index, g.edge_weight, None) for g in graphs])
+    alone = torch.cat([model(g)["cage"] for g in graphs])
     torch.testing.assert_close(out, alone, rtol=1e-4, atol=1e-5)
-    x = batch.x.clone()
-    x[batch.batch == 1, 4] += 3.0  # one fine bin of every node of chromosome 1
-    after = model(x, batch.edge_index, batch.edge_weight, batch.batch)
+    changed = batch.clone()
+    changed.x[batch.batch == 1, 4] += 3.0  # one fine bin of every node of chromosome 1
+    after = model(changed)["cage"]
     other = batch.batch != 1
     torch.testing.assert_close(out[other], after[other])
     assert not torch.allclose(out[~other], after[~other])
@@ -162,8 +164,8 @@ def test_tiled_prediction_is_seamless():
     windows = tile(g, Tiling(30, 10))
     assert all(w.num_nodes == 30 for w in windows) and len(windows) == 9
     assert int(sum(w.own.sum() for w in windows)) == n
-    whole = model(g.x, g.edge_index, g.edge_weight, None).detach().numpy()
-    (stitched,) = predict_tiled(model, [g], Tiling(30, 10), "cpu", batch_size=4)
+    whole = model(g)["cage"].detach().numpy()
+    (stitched,) = predict_graphs(model, [g], "cpu", Tiling(30, 10), batch_size=4)
     np.testing.assert_allclose(stitched, whole, rtol=1e-5, atol=1e-6)
 
 

@@ -8,8 +8,7 @@ import typer
 from rich.table import Table
 
 from graphreg_cli.cli.console import console
-from graphreg_cli.cli.options import device_option, run_option
-from graphreg_cli.tasks.runs import METRICS
+from graphreg_cli.cli.options import Device, Part, device_option, run_option
 
 LABELS = {
     "mse": "MSE, all bins (study's Test MSE)",
@@ -23,7 +22,7 @@ LABELS = {
 
 def evaluate(
     model: Path = run_option(),
-    split: str = typer.Option("test", help="Chromosomes to score: test, val, train or all."),
+    split: Part = typer.Option("test", help="Chromosomes to score."),
     plots: Path = typer.Option(
         None,
         file_okay=False,
@@ -35,19 +34,24 @@ def evaluate(
         help="Write a TSV with one row per gene: gene, chrom, tss, bin_start, bin_end, true, "
         "predicted, contacts.",
     ),
-    device: str = device_option(),
+    device: Device = device_option(),
 ) -> None:
     """Score a trained model: study's MSE and ROI MSE, Poisson NLL, Pearson/Spearman r.
 
     Prints a table and writes MODEL/metrics.json. ROI = gene bins at offsets -3..+1.
     """
-    from graphreg_cli.tasks.evaluate import evaluate_run
+    from graphreg_cli.io.atomic import atomic_text
+    from graphreg_cli.tasks.evaluate import save_metrics
+    from graphreg_cli.tasks.runs import Run
 
-    if split not in ("test", "val", "train", "all"):
-        raise typer.BadParameter("choose test, val, train or all", param_hint="--split")
-    metrics = evaluate_run(model, split, plots, device, per_gene=per_gene)
+    evaluation = Run.open(model).evaluate(split.value, device.value)
+    if per_gene is not None:
+        with atomic_text(per_gene) as handle:
+            evaluation.per_gene().to_csv(handle, sep="\t", index=False, float_format="%.6g")
+    path = save_metrics(evaluation, per_gene)
+    metrics = evaluation.metrics
     table = Table(
-        title=f"{metrics['model']} on {split} chromosomes "
+        title=f"{evaluation.run.model_config.name} on {split.value} chromosomes "
         f"({metrics['chromosomes']}, {metrics['gene_bins']} gene bins)",
         title_justify="left",
     )
@@ -56,8 +60,9 @@ def evaluate(
     for key, label in LABELS.items():
         table.add_row(label, f"{metrics[key]:.4f}")
     console.print(table)
-    console.print(f"written: {model / METRICS}")
+    console.print(f"written: {path}")
     if per_gene is not None:
         console.print(f"written: {per_gene}")
-    for path in metrics.get("plots", []):
-        console.print(f"plot: {path}")
+    if plots is not None:
+        for written in evaluation.plot(plots):
+            console.print(f"plot: {written}")

@@ -8,9 +8,8 @@ import typer
 from rich.table import Table
 
 from graphreg_cli.cli.console import console, progress_bar
-from graphreg_cli.cli.options import device_option, genes_option, run_option
-from graphreg_cli.errors import GraphregError
-from graphreg_cli.tasks.explain import METHODS
+from graphreg_cli.cli.options import Device, Method, Part, device_option, genes_option, run_option
+from graphreg_cli.errors import SettingError
 
 
 def explain(
@@ -23,7 +22,7 @@ def explain(
         dir_okay=False,
         help="BEDPE of scored gene-element arcs.",
     ),
-    method: str = typer.Option("deletion", help=f"Method for the BEDPE: {', '.join(METHODS)}."),
+    method: Method = typer.Option("deletion", help="Method for the BEDPE."),
     tsv: Path = typer.Option(
         None,
         dir_okay=False,
@@ -41,10 +40,10 @@ def explain(
         dir_okay=False,
         help="With --truth: precision-recall PNG (default: OUTPUT with .pr.png).",
     ),
-    split: str = typer.Option("all", help="Chromosomes to explain: all, train, val or test."),
+    split: Part = typer.Option("all", help="Chromosomes to explain."),
     window: int = typer.Option(0, help="Also score bins within this many bins of each gene."),
     width: int = typer.Option(5, help="Bins per element (deleted / summed), centred."),
-    device: str = device_option(),
+    device: Device = device_option(),
 ) -> None:
     """Score the elements that drive each gene: saliency, in-silico deletion, ABC, distance.
 
@@ -53,39 +52,34 @@ def explain(
     method's raw scores.
     """
     from graphreg_cli.io.atomic import atomic_path
-    from graphreg_cli.tasks.explain import (
-        ExplainOptions,
-        explain_run,
-        plot_pr,
-        read_truth,
-        truth_metrics,
-        write_links,
-    )
-    from graphreg_cli.tasks.runs import open_run
+    from graphreg_cli.io.links import read_truth, write_links
+    from graphreg_cli.tasks.explain import ExplainOptions
+    from graphreg_cli.tasks.plots import plot_pr
+    from graphreg_cli.tasks.ranking import METHODS, truth_metrics
+    from graphreg_cli.tasks.runs import Run
 
-    if method not in METHODS:
-        raise typer.BadParameter(f"choose from {', '.join(METHODS)}", param_hint="--method")
-    if split not in ("all", "train", "val", "test"):
-        raise typer.BadParameter("choose all, train, val or test", param_hint="--split")
+    run = Run.open(model)
     options = ExplainOptions(window=window, width=width)
-    bin_size = open_run(model).inputs.bin_size
     with progress_bar() as progress:
         task = progress.add_task("explaining chromosomes", total=None)
-        scores = explain_run(
-            model,
-            split,
-            options,
-            genes,
-            device,
+        scores = run.explain(
+            split.value,
+            device.value,
+            genes=genes,
+            options=options,
             progress=lambda d, t: progress.update(task, completed=d, total=t),
         )
-    if scores[METHODS[method]].isna().all() and len(scores):
-        raise GraphregError(f"--method {method}: the run's model has none; pick another method")
-    write_links(scores, method, bin_size, output)
+    column = METHODS[method.value]
+    if scores[column].isna().all() and len(scores):
+        raise SettingError(
+            "{method}: the run's model has none; pick another method", method=method.value
+        )
+    bin_size = run.inputs.bin_size
+    write_links(scores, column, method.value, bin_size, output)
     tsv = tsv or output.with_suffix(".tsv")
     with atomic_path(tsv) as tmp:
         scores.to_csv(tmp, sep="\t", index=False, float_format="%.6g")
-    console.print(f"wrote {output} ({len(scores)} gene-element pairs, {method}) and {tsv}")
+    console.print(f"wrote {output} ({len(scores)} gene-element pairs, {method.value}) and {tsv}")
     if truth is None:
         return
     links = read_truth(truth, bin_size)
@@ -121,20 +115,21 @@ def perturb(
         help="bigWig of the predicted change in expression.",
     ),
     top: int = typer.Option(10, help="How many of the most affected genes to print."),
-    device: str = device_option(),
+    device: Device = device_option(),
 ) -> None:
     """Knock a region's input down (or up) and write the predicted change in CAGE."""
-    from graphreg_cli.tasks.perturb import perturb_run
     from graphreg_cli.tasks.predict import write_prediction
+    from graphreg_cli.tasks.runs import Run
 
-    sizes, delta, bin_size, where, genes = perturb_run(model, region, scale, device)
-    write_prediction(output, sizes, delta, bin_size)
+    run = Run.open(model)
+    result = run.perturb(region, scale, device.value)
+    write_prediction(output, run.inputs.sizes(), result.delta, run.inputs.bin_size)
     table = Table(
-        title=f"Genes most affected by scaling {where} by {scale:g}", title_justify="left"
+        title=f"Genes most affected by scaling {result.region} by {scale:g}", title_justify="left"
     )
     for column in ("gene bin", "position", "before", "after", "change"):
         table.add_column(column, justify="right")
-    for row in genes.head(top).itertuples():
+    for row in result.genes.head(top).itertuples():
         table.add_row(
             str(row.gene_bin),
             f"{row.chrom}:{row.start + 1:,}",

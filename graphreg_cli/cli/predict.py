@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 
 from graphreg_cli.cli.console import console
-from graphreg_cli.cli.options import device_option, genes_option, run_option
+from graphreg_cli.cli.options import Device, device_option, genes_option, run_option
 from graphreg_cli.errors import GraphregError
 
 
@@ -34,7 +34,7 @@ def predict(
         help="bigWig to write (default: stdout when redirected).",
     ),
     genes: Path = genes_option("Genes BED or GTF for new inputs (default: the run's)."),
-    device: str = device_option(),
+    device: Device = device_option(),
 ) -> None:
     """Predict CAGE on every chromosome and write it as a bigWig.
 
@@ -42,7 +42,8 @@ def predict(
     igv_session.xml showing prediction beside truth when a genome FASTA is beside the inputs.
     """
     from graphreg_cli.io.bigwig import copy_to_stdout
-    from graphreg_cli.tasks.predict import predict_run, write_prediction, write_session
+    from graphreg_cli.tasks.predict import new_inputs, write_prediction, write_session
+    from graphreg_cli.tasks.runs import Run
 
     if output is None and stdout_is_terminal():
         raise GraphregError(
@@ -54,11 +55,14 @@ def predict(
         if len(files) < 2:
             raise typer.BadParameter("give TRACK.bw ... CONTACTS.bedpe", param_hint="FILES")
         *tracks, contacts = files
-    sizes, preds, bin_size = predict_run(model, tracks, contacts, genes, device)
+    run = Run.open(model)
+    inputs = new_inputs(run, tracks, contacts, genes)
+    preds = run.predict(inputs=inputs, device=device.value)
+    sizes, bin_size = (inputs or run.inputs).sizes(), run.inputs.bin_size
     if output is not None:
         write_prediction(output, sizes, preds, bin_size)
         console.print(f"wrote {output} ({len(preds)} chromosomes, {bin_size} bp bins)")
-        session = write_session(model, output)
+        session = write_session(run, output)
         if session:
             console.print(f"IGV session: {session}")
         return

@@ -2,25 +2,31 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
 
 from graphreg_cli.cli.console import console, progress_bar
-from graphreg_cli.cli.options import device_option
+from graphreg_cli.cli.options import (
+    ContactFormat,
+    Device,
+    EdgeMode,
+    Loss,
+    ModelName,
+    Transform,
+    device_option,
+)
 from graphreg_cli.data.edges import ContactOptions
-from graphreg_cli.data.features import EDGE_MODES, TRANSFORMS
-from graphreg_cli.data.graphs import Inputs
-from graphreg_cli.errors import GraphregError
-from graphreg_cli.io.contacts import CONTACT_FORMATS
-from graphreg_cli.models import MODEL_NAMES, ModelConfig
+from graphreg_cli.data.inputs import Inputs
+from graphreg_cli.errors import NAME_ONLY, SettingError
+from graphreg_cli.models import ModelConfig
 from graphreg_cli.tasks.runs import DEFAULT_RUN
-from graphreg_cli.tasks.train import LOSSES, TrainOptions
+from graphreg_cli.tasks.train import TrainOptions
 from graphreg_cli.tasks.train import train as run_training
 
 DEFAULT_DATA = Path("graphreg_data")
 M, T = ModelConfig(), TrainOptions()
+INPUTS, MODEL, TRAINING, HARDWARE = "Inputs", "Model", "Training", "Hardware"
 
 
 def _chroms(text: str | None) -> list[str] | None:
@@ -43,34 +49,15 @@ def resolve_inputs(
                 "give TRACK.bw [TRACK.bw ...] CONTACTS.bedpe (or run graphreg simulate first)",
                 param_hint="FILES",
             )
-        manifest = json.loads((DEFAULT_DATA / "dataset.json").read_text())["files"]
-        files = [DEFAULT_DATA / manifest["dnase"], DEFAULT_DATA / manifest["contacts"]]
+        default = Inputs.from_folder(DEFAULT_DATA)
+        files = [*default.tracks, default.contacts]
     if len(files) < 2:
         raise typer.BadParameter(
             "need at least one track and the contacts: TRACK.bw CONTACTS.bedpe", param_hint="FILES"
         )
     *tracks, contacts = files
-    for track in tracks:
-        if track.suffix.lower() not in (".bw", ".bigwig"):
-            raise typer.BadParameter(
-                f"{track}: tracks must be bigWig (.bw) files, and the contacts BEDPE comes last",
-                param_hint="FILES",
-            )
-    folder_manifest = contacts.parent / "dataset.json"
-    if folder_manifest.exists():
-        manifest = json.loads(folder_manifest.read_text())
-        target = target or contacts.parent / manifest["files"]["cage"]
-        genes = genes or contacts.parent / manifest["files"]["genes"]
-        bin_size = bin_size or int(manifest["bin_size"])
-        input_bin_size = input_bin_size or manifest.get("input_bin_size")
-    return Inputs(
-        tracks,
-        contacts,
-        target,
-        genes,
-        bin_size or 5000,
-        input_bin_size,
-        contact_options or ContactOptions(),
+    return Inputs.from_files(
+        tracks, contacts, target, genes, bin_size, input_bin_size, contact_options
     )
 
 
@@ -84,11 +71,12 @@ def train(
         dir_okay=False,
         show_default=False,
     ),
-    model: str = typer.Option(
+    model: ModelName = typer.Option(
         "gat",
         "--model",
         "-m",
-        help=f"Model: {', '.join(MODEL_NAMES)} (gat = Epi-GraphReg, cnn = Epi-CNN).",
+        help="Model: gat = Epi-GraphReg, cnn = Epi-CNN, gcn, linear.",
+        rich_help_panel=MODEL,
     ),
     target: Path = typer.Option(
         None,
@@ -97,6 +85,7 @@ def train(
         exists=True,
         dir_okay=False,
         help="CAGE bigWig to predict (found automatically in a graphreg simulate folder).",
+        rich_help_panel=INPUTS,
     ),
     genes: Path = typer.Option(
         None,
@@ -105,6 +94,7 @@ def train(
         exists=True,
         dir_okay=False,
         help="Genes BED6 or GTF/GFF (TSS = start on +, end on -); marks gene bins.",
+        rich_help_panel=INPUTS,
     ),
     out: Path = typer.Option(
         DEFAULT_RUN, "--out", "-o", file_okay=False, help="Run folder for weights, config and log."
@@ -113,74 +103,108 @@ def train(
         None,
         help="Graph bin size in bp, where CAGE is predicted (default: from dataset.json, "
         "else 5000).",
+        rich_help_panel=INPUTS,
     ),
     input_bin_size: int = typer.Option(
         None,
         help="Read the tracks at this finer resolution (e.g. 100) and let the CNN pool them "
         "into graph bins, as GraphReg (100 bp → 5 kb); must divide --bin-size "
         "(default: --bin-size).",
+        rich_help_panel=INPUTS,
     ),
-    contacts_format: str = typer.Option(
+    contacts_format: ContactFormat = typer.Option(
         "auto",
-        help=f"Contacts file format: {', '.join(CONTACT_FORMATS)} (auto: from the header or "
-        "the .cool/.mcool/.hic suffix).",
+        help="Contacts file format (auto: from the header or the .cool/.mcool/.hic suffix).",
+        rich_help_panel=INPUTS,
     ),
     max_fdr: float = typer.Option(
-        None, help="Keep loop calls with FDR/q-value at most this (HiCCUPS, FitHiChIP, ...)."
+        None,
+        help="Keep loop calls with FDR/q-value at most this (HiCCUPS, FitHiChIP, ...).",
+        rich_help_panel=INPUTS,
     ),
     min_score: float = typer.Option(
-        None, help="Keep contacts with score (counts for matrices) at least this."
+        None,
+        help="Keep contacts with score (counts for matrices) at least this.",
+        rich_help_panel=INPUTS,
     ),
     top_k: int = typer.Option(
-        None, help=".cool/.hic matrices: keep each bin's K strongest contacts (default 10)."
+        None,
+        help=".cool/.hic matrices: keep each bin's K strongest contacts (default 10).",
+        rich_help_panel=INPUTS,
     ),
-    transform: str = typer.Option(
+    transform: Transform = typer.Option(
         T.transform,
         help="Track normalisation: scale (divide by the mean) or log1p (log(1 + x/mean), "
         "for real tracks of different depth).",
+        rich_help_panel=INPUTS,
     ),
+    val_chroms: str = typer.Option(
+        None, help="Comma-separated validation chromosomes.", rich_help_panel=INPUTS
+    ),
+    test_chroms: str = typer.Option(
+        None, help="Comma-separated test chromosomes.", rich_help_panel=INPUTS
+    ),
+    gene_input: bool = typer.Option(
+        T.gene_input,
+        help="Give the model the gene bins as an input channel (needs --genes).",
+        rich_help_panel=MODEL,
+    ),
+    edges: EdgeMode = typer.Option(
+        T.edges,
+        help="Contact edges: both directions, or to-genes (only edges into gene bins).",
+        rich_help_panel=MODEL,
+    ),
+    channels: int = typer.Option(M.channels, help="Hidden channels.", rich_help_panel=MODEL),
+    cnn_layers: int = typer.Option(
+        M.cnn_layers, help="Conv blocks in the CNN trunk.", rich_help_panel=MODEL
+    ),
+    graph_layers: int = typer.Option(
+        M.graph_layers, help="Graph layers (gat, gcn).", rich_help_panel=MODEL
+    ),
+    heads: int = typer.Option(M.heads, help="Attention heads (gat).", rich_help_panel=MODEL),
+    dropout: float = typer.Option(M.dropout, help="Dropout rate.", rich_help_panel=MODEL),
     window: int = typer.Option(
         T.window,
         help="Chromosomes longer than this (bp) are trained and predicted in windows of "
         "this size (GraphReg: 6 Mb); 0 = whole chromosomes.",
+        rich_help_panel=TRAINING,
     ),
     stride: int = typer.Option(
-        T.stride, help="bp between window starts; each window scores its central part."
+        T.stride,
+        help="bp between window starts; each window scores its central part.",
+        rich_help_panel=TRAINING,
     ),
-    val_chroms: str = typer.Option(None, help="Comma-separated validation chromosomes."),
-    test_chroms: str = typer.Option(None, help="Comma-separated test chromosomes."),
-    epochs: int = typer.Option(T.epochs, help="Maximum epochs."),
-    lr: float = typer.Option(T.lr, help="Adam learning rate."),
+    epochs: int = typer.Option(T.epochs, help="Maximum epochs.", rich_help_panel=TRAINING),
+    lr: float = typer.Option(T.lr, help="Adam learning rate.", rich_help_panel=TRAINING),
     batch_size: int = typer.Option(
-        T.batch_size, help="Chromosomes (or windows of long ones) per step (0 = all)."
+        T.batch_size,
+        help="Chromosomes (or windows of long ones) per step (0 = all).",
+        rich_help_panel=TRAINING,
     ),
     patience: int = typer.Option(
-        T.patience, help="Stop after this many epochs without a better validation loss."
+        T.patience,
+        help="Stop after this many epochs without a better validation loss.",
+        rich_help_panel=TRAINING,
     ),
     min_epochs: int = typer.Option(
-        T.min_epochs, help="Train at least this many epochs before early stopping."
+        T.min_epochs,
+        help="Train at least this many epochs before early stopping.",
+        rich_help_panel=TRAINING,
     ),
     lr_patience: int = typer.Option(
         T.lr_patience,
         help="After --min-epochs, halve the lr after this many epochs without a "
         "better validation loss (0 = constant lr).",
+        rich_help_panel=TRAINING,
     ),
-    loss: str = typer.Option(T.loss, help=f"Loss: {' or '.join(LOSSES)}."),
-    channels: int = typer.Option(M.channels, help="Hidden channels."),
-    cnn_layers: int = typer.Option(M.cnn_layers, help="Conv blocks in the CNN trunk."),
-    graph_layers: int = typer.Option(M.graph_layers, help="Graph layers (gat, gcn)."),
-    heads: int = typer.Option(M.heads, help="Attention heads (gat)."),
-    dropout: float = typer.Option(M.dropout, help="Dropout rate."),
-    gene_input: bool = typer.Option(
-        T.gene_input, help="Give the model the gene bins as an input channel (needs --genes)."
+    loss: Loss = typer.Option(T.loss, help="Loss.", rich_help_panel=TRAINING),
+    seed: int = typer.Option(
+        T.seed, help="Random seed (same seed: same metrics on CPU).", rich_help_panel=TRAINING
     ),
-    edges: str = typer.Option(
-        T.edges,
-        help=f"Contact edges: {' or '.join(EDGE_MODES)} (to-genes: only edges into gene bins).",
+    resume: bool = typer.Option(
+        False, help="Continue an interrupted run in --out.", rich_help_panel=TRAINING
     ),
-    seed: int = typer.Option(T.seed, help="Random seed (same seed: same metrics on CPU)."),
-    device: str = device_option(),
-    resume: bool = typer.Option(False, help="Continue an interrupted run in --out."),
+    device: Device = device_option(HARDWARE),
 ) -> None:
     """Train Epi-GraphReg (or a baseline) to predict CAGE from tracks and contacts.
 
@@ -188,22 +212,12 @@ def train(
     OUT/config.json (absolute input paths, normalisation, split) and OUT/train_log.tsv.
     Ctrl-C saves a checkpoint; run again with --resume to continue.
     """
-    if model not in MODEL_NAMES:
-        raise typer.BadParameter(f"choose from {', '.join(MODEL_NAMES)}", param_hint="--model")
-    if edges not in EDGE_MODES:
-        raise typer.BadParameter(f"choose {' or '.join(EDGE_MODES)}", param_hint="--edges")
-    if contacts_format not in CONTACT_FORMATS:
-        raise typer.BadParameter(
-            f"choose from {', '.join(CONTACT_FORMATS)}", param_hint="--contacts-format"
-        )
-    if transform not in TRANSFORMS:
-        raise typer.BadParameter(f"choose {' or '.join(TRANSFORMS)}", param_hint="--transform")
-    contact_options = ContactOptions(contacts_format, max_fdr, min_score, top_k)
+    contact_options = ContactOptions(contacts_format.value, max_fdr, min_score, top_k)
     inputs = resolve_inputs(files, target, genes, bin_size, input_bin_size, contact_options)
     if inputs.target is None:
-        raise GraphregError("no target: give the CAGE bigWig with --target CAGE.bw")
+        raise SettingError("no target: give the CAGE bigWig as {target}", target=NAME_ONLY)
     config = ModelConfig(
-        name=model,
+        name=model.value,
         channels=channels,
         cnn_layers=cnn_layers,
         graph_layers=graph_layers,
@@ -217,17 +231,17 @@ def train(
         patience=patience,
         lr_patience=lr_patience,
         min_epochs=min_epochs,
-        loss=loss,
+        loss=loss.value,
         seed=seed,
-        device=device,
+        device=device.value,
         gene_input=gene_input,
-        edges=edges,
-        transform=transform,
+        edges=edges.value,
+        transform=transform.value,
         window=window,
         stride=stride,
     )
     console.print(
-        f"training [bold]{model}[/] on {len(inputs.tracks)} track(s), "
+        f"training [bold]{model.value}[/] on {len(inputs.tracks)} track(s), "
         f"contacts {inputs.contacts}, target {inputs.target}"
     )
     with progress_bar() as progress:
@@ -242,7 +256,7 @@ def train(
                 ),
             )
 
-        result = run_training(
+        run = run_training(
             inputs,
             out,
             config,
@@ -252,7 +266,7 @@ def train(
             resume=resume,
             on_epoch=on_epoch,
         )
-    r = result["result"]
+    r = run.result
     console.print(
         f"best validation loss {r['best_val_loss']:.4f} at epoch {r['best_epoch']} "
         f"of {r['epochs_run']} ({r['seconds']:.1f} s on {r['device']}); run saved "

@@ -7,132 +7,20 @@ into nodes by the model's trunk), the target is CAGE, edges are chromatin contac
 
 from __future__ import annotations
 
-import json
 import logging
-from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import torch
 from torch_geometric.data import Data
 
-from graphreg_cli.data.edges import EMPTY, ContactOptions, contact_edges
+from graphreg_cli.data.edges import EMPTY, contact_edges
 from graphreg_cli.data.genes import gene_bins
+from graphreg_cli.data.inputs import Inputs, find_split
 from graphreg_cli.data.naming import check_resolutions, chromosomes_of, did_you_mean
-from graphreg_cli.errors import NAME_ONLY, InputError, SettingError
+from graphreg_cli.errors import InputError
 from graphreg_cli.io.bigwig import n_bins, open_bigwig, read_bins
 
 logger = logging.getLogger(__name__)
-
-SPLITS = ("train", "val", "test")
-
-
-@dataclass
-class Inputs:
-    """The files a run reads and their resolutions; paths are absolute once resolved.
-
-    ``bin_size``: graph nodes and CAGE (bp); ``input_bin_size``: the tracks (bp, divides
-    ``bin_size``; None = ``bin_size``); ``contact_options``: format and filters of the contacts.
-    """
-
-    tracks: list[Path]
-    contacts: Path
-    target: Path | None = None
-    genes: Path | None = None
-    bin_size: int = 5000
-    input_bin_size: int | None = None
-    contact_options: ContactOptions = field(default_factory=ContactOptions)
-
-    @property
-    def fine(self) -> int:
-        """The tracks' resolution in bp."""
-        return self.input_bin_size or self.bin_size
-
-    @property
-    def pool(self) -> int:
-        """Input bins per graph node."""
-        return self.bin_size // self.fine
-
-    def resolved(self) -> Inputs:
-        def res(p):
-            return None if p is None else Path(p).resolve()
-
-        return Inputs(
-            [res(t) for t in self.tracks],
-            res(self.contacts),
-            res(self.target),
-            res(self.genes),
-            self.bin_size,
-            self.input_bin_size,
-            self.contact_options,
-        )
-
-    def to_json(self) -> dict:
-        return {
-            "tracks": [str(t) for t in self.tracks],
-            "contacts": str(self.contacts),
-            "target": None if self.target is None else str(self.target),
-            "genes": None if self.genes is None else str(self.genes),
-            "bin_size": self.bin_size,
-            "input_bin_size": self.fine,
-            "contact_options": self.contact_options.to_json(),
-        }
-
-    @classmethod
-    def from_json(cls, data: dict) -> Inputs:
-        opt = {k: None if data.get(k) is None else Path(data[k]) for k in ("target", "genes")}
-        return cls(
-            [Path(t) for t in data["tracks"]],
-            Path(data["contacts"]),
-            bin_size=int(data["bin_size"]),
-            input_bin_size=data.get("input_bin_size"),
-            contact_options=ContactOptions(**data.get("contact_options", {})),
-            **opt,
-        )
-
-
-def find_split(
-    inputs: Inputs, val: list[str] | None, test: list[str] | None, chroms: list[str]
-) -> dict[str, str]:
-    """``{chrom: train|val|test}``.
-
-    Order of precedence: ``--val-chroms``/``--test-chroms``; else ``dataset.json`` (from
-    ``graphreg simulate``) or ``split.tsv`` (chrom<TAB>split) beside the contacts or the first
-    track; else the default: the last 1/6 of chromosomes (in file order) test, the 1/6
-    before them val, at least one of each when there are 3 or more.
-    """
-    if val is not None or test is not None:
-        val, test = val or [], test or []
-        for name in val + test:
-            if name not in chroms:
-                where = "val_chroms" if name in val else "test_chroms"
-                raise SettingError(
-                    f"{{{where}}}: {name} is not among the input chromosomes "
-                    f"({', '.join(chroms[:5])}{', ...' if len(chroms) > 5 else ''})",
-                    **{where: NAME_ONLY},
-                )
-        return {c: "val" if c in val else "test" if c in test else "train" for c in chroms}
-    for folder in dict.fromkeys([inputs.contacts.parent, inputs.tracks[0].parent]):
-        manifest = folder / "dataset.json"
-        if manifest.exists():
-            split = json.loads(manifest.read_text()).get("split", {})
-            found = {c: part for part in SPLITS for c in split.get(part, [])}
-            return {c: found.get(c, "train") for c in chroms}
-        table = folder / "split.tsv"
-        if table.exists():
-            found = {}
-            for number, line in enumerate(table.read_text().splitlines(), 1):
-                fields = line.split("\t")
-                if len(fields) < 2 or fields[1] not in SPLITS:
-                    raise InputError("expecting 'chrom<TAB>train|val|test'", table, number)
-                found[fields[0]] = fields[1]
-            return {c: found.get(c, "train") for c in chroms}
-    n = len(chroms)
-    k = max(1, round(n / 6)) if n >= 3 else 0
-    return {
-        c: "test" if i >= n - k else "val" if i >= n - 2 * k else "train"
-        for i, c in enumerate(chroms)
-    }
 
 
 def load_graphs(

@@ -13,9 +13,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-import numpy as np
 import torch
-from torch_geometric.data import Batch, Data
+from torch_geometric.data import Data
 
 from graphreg_cli.errors import SettingError
 
@@ -97,23 +96,3 @@ def tile(g: Data, tiling: Tiling) -> list[Data]:
 
 def tile_all(graphs: list[Data], tiling: Tiling) -> list[Data]:
     return [w for g in graphs for w in tile(g, tiling)]
-
-
-@torch.no_grad()
-def predict_tiled(
-    model, graphs: list[Data], tiling: Tiling, device, batch_size: int = 16
-) -> list[np.ndarray]:
-    """Model output per chromosome graph, ``[(n_bins,) float32, ...]``, computed window by
-    window and stitched from the owned nodes."""
-    model.eval()
-    out = [np.zeros(g.num_nodes, np.float32) for g in graphs]
-    windows = [(i, w) for i, g in enumerate(graphs) for w in tile(g, tiling)]
-    for j in range(0, len(windows), batch_size):
-        chunk = windows[j : j + batch_size]
-        batch = Batch.from_data_list([w for _, w in chunk]).to(device)
-        pred = model(batch.x, batch.edge_index, batch.edge_weight, batch.batch).cpu()
-        sizes = [w.num_nodes for _, w in chunk]
-        for (i, w), p in zip(chunk, torch.split(pred, sizes)):
-            own = w.own.numpy()
-            out[i][w.start + np.flatnonzero(own)] = p.numpy()[own]
-    return out

@@ -58,6 +58,14 @@ class IgvTrack:
         return kind
 
 
+LOCUS_BINS = 400  # bins shown when a session opens
+
+
+def igv_locus(chrom: str, size: int, bin_size: int) -> str:
+    """The locus a session opens on: the first ``LOCUS_BINS`` bins of ``chrom``."""
+    return f"{chrom}:1-{min(size, LOCUS_BINS * bin_size)}"
+
+
 def session_path(path: str | Path, folder: Path) -> str:
     """``path`` as written in a session in ``folder``: relative when inside it, else absolute.
 

@@ -1,13 +1,16 @@
 """Models by name: ``cnn`` (Epi-CNN), ``gat`` (Epi-GraphReg), ``gcn``, ``linear``.
 
-Every model maps a PyG batch of chromosome graphs to one value per bin:
-``forward(x: (N, F), edge_index: (2, E), edge_weight: (E,), batch: (N,)) -> (N,)``;
-with fine inputs ``x: (N, pool, F)`` (``pool`` input bins per node, pooled by the trunk).
+Every model is a :class:`GraphregModel`: it declares the batch fields it reads (``inputs``)
+and the heads it predicts (``outputs``), and maps a PyG batch of chromosome graphs (or
+windows) to a dict of named outputs: ``model(batch)["cage"]: (N,)``, one value per graph
+bin. The batch carries ``x: (N, F)`` — or ``(N, pool, F)`` with ``pool`` finer input bins
+per node, pooled by the trunk — ``edge_index: (2, E)``, ``edge_weight: (E,)`` and
+``batch: (N,)`` (None for one chromosome).
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 
 from torch import nn
 
@@ -31,18 +34,49 @@ class ModelConfig:
     def to_json(self) -> dict:
         return asdict(self)
 
+    @classmethod
+    def from_json(cls, data: dict) -> ModelConfig:
+        """A config as stored in a run's ``config.json``; keys of later versions it does not
+        know are refused by the caller, keys it lacks take their defaults (older runs)."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
 
-def build_model(config: ModelConfig) -> nn.Module:
+
+class GraphregModel(nn.Module):
+    """What every model declares: the batch fields it reads and the heads it predicts.
+
+    ``inputs``: batch attributes (``x``: the tracks); ``outputs``: head name → resolution
+    (``node``: one value per graph bin). ``forward(batch) -> {head: tensor}``.
+    """
+
+    inputs: tuple[str, ...] = ("x", "edge_index", "edge_weight")
+    outputs: dict[str, str] = {"cage": "node"}
+    attends = False  # graph layers can report attention weights
+
+
+REGISTRY: dict[str, type[GraphregModel]] = {}
+
+
+def register(name: str):
+    """Class decorator: make a model buildable as ``ModelConfig(name=name)``."""
+
+    def add(cls: type[GraphregModel]) -> type[GraphregModel]:
+        REGISTRY[name] = cls
+        return cls
+
+    return add
+
+
+def build_model(config: ModelConfig) -> GraphregModel:
     """Instantiate the model registered under ``config.name``."""
-    from graphreg_cli.models.cnn import EpiCNN
-    from graphreg_cli.models.gat import EpiGraphReg
-    from graphreg_cli.models.gcn import EpiGCN
-    from graphreg_cli.models.linear import GraphLinear
+    if config.name not in REGISTRY:
+        from graphreg_cli.errors import SettingError
 
-    registry = {"cnn": EpiCNN, "gat": EpiGraphReg, "gcn": EpiGCN, "linear": GraphLinear}
-    if config.name not in registry:
-        raise ValueError(f"unknown model {config.name!r}; choose from {', '.join(registry)}")
-    return registry[config.name](config)
+        raise SettingError(f"{{model}}: choose from {', '.join(REGISTRY)}", model=config.name)
+    return REGISTRY[config.name](config)
 
 
-MODEL_NAMES = ("gat", "cnn", "gcn", "linear")
+# each model module registers itself; gat first: the default and the study's model
+from graphreg_cli.models import gat, cnn, gcn, linear  # noqa: E402, F401, I001
+
+MODEL_NAMES = tuple(REGISTRY)

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from torch import nn
 
+from graphreg_cli.models import GraphregModel, register
 from graphreg_cli.models.blocks import Layout, conv_stack, encode, positive
 
 
-class EpiCNN(nn.Module):
+@register("cnn")
+class EpiCNN(GraphregModel):
     """Conv1d(F→C) + ``cnn_layers`` x [InstanceNorm, Conv1d(C→C, k=3), ReLU] + Conv1d(C→1).
 
-    ``forward(x: (N, F) or (N, pool, F), edge_index, edge_weight, batch: (N,)) -> (N,)``;
-    the graph is ignored; fine inputs are max-pooled into nodes inside the stack.
+    Reads ``batch.x: (N, F)`` or ``(N, pool, F)`` and returns ``{"cage": (N,)}``; the graph
+    is ignored; fine inputs are max-pooled into nodes inside the stack.
     """
 
     def __init__(self, config):
@@ -21,6 +23,8 @@ class EpiCNN(nn.Module):
         body.append(nn.Conv1d(c.channels, 1, c.kernel_size, padding=(c.kernel_size - 1) // 2))
         self.body = body
 
-    def forward(self, x, edge_index=None, edge_weight=None, batch=None):
-        layout = Layout(batch, x.shape[0])
-        return positive(encode(self.body, x, layout)).squeeze(-1)
+    inputs = ("x",)
+
+    def forward(self, batch) -> dict:
+        layout = Layout(batch.batch, batch.x.shape[0])
+        return {"cage": positive(encode(self.body, batch.x, layout)).squeeze(-1)}

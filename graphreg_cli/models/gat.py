@@ -7,6 +7,7 @@ from torch import nn
 from torch_geometric.nn import GATConv
 
 from graphreg_cli.errors import SettingError
+from graphreg_cli.models import GraphregModel, register
 from graphreg_cli.models.blocks import (
     Layout,
     along_chromosomes,
@@ -17,15 +18,15 @@ from graphreg_cli.models.blocks import (
 )
 
 
-class GraphModel(nn.Module):
+class GraphModel(GraphregModel):
     """CNN trunk → ``graph_layers`` x [norm, graph conv, ReLU] → CNN decoder → one value/bin.
 
     Subclasses provide ``make_conv(config)`` and ``uses_weights``.
-    ``forward(x: (N, F), edge_index: (2, E), edge_weight: (E,), batch: (N,)) -> (N,)``.
+    ``forward(batch) -> {"cage": (N,)}`` from ``batch.x``, ``edge_index`` (and
+    ``edge_weight`` when ``uses_weights``).
     """
 
     uses_weights = False
-    attends = False  # graph convolutions report attention weights
 
     def __init__(self, config):
         super().__init__()
@@ -43,10 +44,11 @@ class GraphModel(nn.Module):
     def make_conv(self, config) -> nn.Module:
         raise NotImplementedError
 
-    def forward(self, x, edge_index, edge_weight=None, batch=None, *, attention=None):
+    def forward(self, batch, *, attention: list | None = None) -> dict:
         """``attention``: a list that receives, per graph layer, ``(edge_index (2, E'),
         alpha (E', heads))`` — models whose convolutions have attention (``attends``) only."""
-        layout = Layout(batch, x.shape[0])
+        x, edge_index, edge_weight = batch.x, batch.edge_index, batch.edge_weight
+        layout = Layout(batch.batch, x.shape[0])
         h = encode(self.trunk, x, layout)
         for norm, conv in zip(self.norms, self.convs):
             h = along_chromosomes(norm, h, layout)
@@ -58,9 +60,10 @@ class GraphModel(nn.Module):
             else:
                 h = conv(h, edge_index)
             h = F.dropout(F.relu(h), self.dropout, self.training)
-        return positive(along_chromosomes(self.decoder, h, layout)).squeeze(-1)
+        return {"cage": positive(along_chromosomes(self.decoder, h, layout)).squeeze(-1)}
 
 
+@register("gat")
 class EpiGraphReg(GraphModel):
     """Epi-GraphReg with PyG ``GATConv`` (``heads`` heads of ``channels / heads``, concatenated).
 

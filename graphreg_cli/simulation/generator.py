@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -284,6 +285,13 @@ class Dataset:
     @property
     def sizes(self) -> dict[str, int]:
         return {c.name: c.length for c in self.chromosomes}
+
+    def write(self, folder: str | Path, step=None) -> list[Path]:
+        """Write the dataset as files (bigWig, BEDPE, BED, ``dataset.json``, an IGV session)
+        into ``folder``; ``step(file name)`` is called per file. Returns the paths."""
+        from graphreg_cli.simulation.writer import write_dataset
+
+        return write_dataset(self, folder, step)
 
     def split_of(self) -> dict[str, str]:
         """``{chrom: train|val|test}``: the named val/test chromosomes when the parameters

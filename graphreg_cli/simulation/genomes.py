@@ -6,6 +6,7 @@ chrUn left out), lengths as in ``hg38.chrom.sizes``: 3,088,269,832 bp in 24 chro
 
 from __future__ import annotations
 
+from graphreg_cli.data.inputs import last_sixths
 from graphreg_cli.errors import GraphregError
 
 HG38: dict[str, int] = {
@@ -63,6 +64,4 @@ def default_split(
     if genome in NAMED_SPLITS:
         val, test = NAMED_SPLITS[genome]
         return (len(names) - len(val) - len(test), len(val), len(test)), val, test
-    n = len(names)
-    k = max(1, round(n / 6)) if n >= 3 else 0
-    return (n - 2 * k, k, k), (), ()
+    return last_sixths(len(names)), (), ()

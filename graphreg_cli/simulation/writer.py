@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from graphreg_cli import __version__
+from graphreg_cli.data.inputs import MANIFEST
 from graphreg_cli.errors import SettingError
 from graphreg_cli.io.atomic import atomic_text
 from graphreg_cli.io.bed import write_bed
@@ -16,7 +17,7 @@ from graphreg_cli.io.bedpe import write_bedpe
 from graphreg_cli.io.bigwig import write_bigwig
 from graphreg_cli.io.chromsizes import write_chromsizes
 from graphreg_cli.io.fasta import write_n_genome
-from graphreg_cli.io.igv import IgvTrack, write_igv_session
+from graphreg_cli.io.igv import IgvTrack, igv_locus, write_igv_session
 from graphreg_cli.io.schemas import BEDPE_COLUMNS
 from graphreg_cli.simulation.generator import Dataset
 
@@ -30,7 +31,7 @@ FILES = {
     "regulators": "regulators.bed",
     "links": "links.bedpe",
     "igv_session": "igv_session.xml",
-    "manifest": "dataset.json",
+    "manifest": MANIFEST,
 }
 ENHANCER_RGB = "0,150,0"
 SILENCER_RGB = "200,0,0"
@@ -202,7 +203,7 @@ def write_dataset(data: Dataset, out: str | Path, step=None) -> list[Path]:
     write_bedpe(links_frame(data), out / FILES["links"])
     done("links")
     first = data.chromosomes[0].name
-    locus = f"{first}:1-{min(sizes[first], 400 * p.bin_size)}"
+    locus = igv_locus(first, sizes[first], p.bin_size)
     write_igv_session(out / FILES["igv_session"], out / FILES["genome"], session_tracks(out), locus)
     done("igv_session")
     with atomic_text(out / FILES["manifest"]) as handle:

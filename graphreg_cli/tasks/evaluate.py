@@ -1,72 +1,88 @@
-"""Evaluate a trained run on a split: the study's metrics, a JSON file, optional plots."""
+"""Evaluate a trained run on a split: the study's metrics, per-gene values, plots."""
 
 from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from torch_geometric.data import Data
 
-from graphreg_cli.data.graphs import load_graphs
 from graphreg_cli.errors import NAME_ONLY, SettingError
-from graphreg_cli.io.atomic import atomic_text
+from graphreg_cli.tasks.inference import pick_device, predict_graphs
 from graphreg_cli.tasks.metrics import compute_metrics
-from graphreg_cli.tasks.runs import METRICS, open_run, save_json
-from graphreg_cli.tasks.train import pick_device, predict_graphs
+from graphreg_cli.tasks.runs import METRICS, PARTS, save_json
 
 logger = logging.getLogger(__name__)
 
+PER_GENE_COLUMNS = ["gene", "chrom", "tss", "bin_start", "bin_end", "true", "predicted", "contacts"]
 
-def evaluate_run(
-    run_dir: Path | None,
-    split: str = "test",
-    plots: Path | None = None,
-    device: str = "auto",
-    per_gene: Path | None = None,
-) -> dict:
-    """Metrics of the run's best model on ``split`` (``train``, ``val``, ``test`` or ``all``).
 
-    Writes ``metrics.json`` in the run folder (one entry per split evaluated so far) and,
-    with ``plots``, PNGs of truth vs prediction per chromosome and at gene bins; with
-    ``per_gene``, a TSV of every gene (see ``gene_predictions``).
+@dataclass
+class Evaluation:
+    """A run's predictions on one split and their metrics.
+
+    ``graphs``: the split's chromosome graphs as read (``y: (n,)`` true CAGE, ``gene_mask``);
+    ``predictions``: ``[(n,) float32]`` in the same order; ``metrics``: see
+    :func:`graphreg_cli.tasks.metrics.compute_metrics`, plus ``split`` and ``model``.
     """
-    run = open_run(run_dir)
-    dev = pick_device(device)
+
+    run: object
+    split: str
+    graphs: list[Data]
+    predictions: list[np.ndarray]
+    metrics: dict
+
+    def per_gene(self) -> pd.DataFrame:
+        """One row per gene of the run's annotation (see :func:`gene_predictions`)."""
+        return gene_predictions(self.run, self.graphs, self.predictions)
+
+    def plot(self, folder: Path) -> list[Path]:
+        """PNGs of truth vs prediction per chromosome, and at gene bins."""
+        from graphreg_cli.tasks.plots import plot_chromosomes, plot_gene_scatter
+
+        folder = Path(folder)
+        bin_size = self.run.inputs.bin_size
+        written = plot_chromosomes(self.graphs, self.predictions, folder, bin_size)
+        path = folder / f"genes_{self.split}.png"
+        written.append(plot_gene_scatter(self.graphs, self.predictions, path))
+        return written
+
+
+def evaluate(run, split: str = "test", device: str = "auto") -> Evaluation:
+    """The run's best model on ``split`` (``train``, ``val``, ``test`` or ``all``)."""
+    if split not in PARTS:
+        raise SettingError(f"{{split}}: choose {', '.join(PARTS)}", split=split)
     wanted = run.chromosomes(split)
     if not wanted:
         raise SettingError(f"{{split}}: the run has no {split} chromosome", split=split)
-    chosen = load_graphs(run.inputs, split=run.split, only=wanted)
-    if not any(bool(g.y.any()) for g in chosen):
+    dev = pick_device(device)
+    graphs, ready = run.load(wanted)
+    if not any(bool(g.y.any()) for g in graphs):
         logger.info("the target is zero everywhere on these chromosomes; metrics will be trivial")
-    spec = run.features
-    prepared = [spec.apply(g) for g in chosen]
-    preds = predict_graphs(run.model(dev), prepared, dev, run.tiling)
+    preds = predict_graphs(run.model(dev), ready, dev, run.tiling)
     metrics = compute_metrics(
-        [(p, g.y.numpy(), g.gene_mask.numpy()) for p, g in zip(preds, chosen)]
+        [(p, g.y.numpy(), g.gene_mask.numpy()) for p, g in zip(preds, graphs)]
     )
+    return Evaluation(run, split, graphs, preds, metrics)
+
+
+def save_metrics(evaluation: Evaluation, per_gene: Path | None = None) -> Path:
+    """Record the metrics in the run's ``metrics.json`` (one entry per split evaluated so
+    far), with the per-gene table's path when one was written."""
+    metrics = dict(evaluation.metrics)
     if per_gene is not None:
-        table = gene_predictions(run, chosen, preds)
-        with atomic_text(per_gene) as handle:
-            table.to_csv(handle, sep="\t", index=False, float_format="%.6g")
         metrics["per_gene"] = str(per_gene)
-    metrics["split"] = split
-    metrics["model"] = run.model_config.name
-    path = run.folder / METRICS
+    metrics["split"] = evaluation.split
+    metrics["model"] = evaluation.run.model_config.name
+    path = evaluation.run.folder / METRICS
     previous = json.loads(path.read_text()) if path.exists() else {}
-    previous[split] = metrics
+    previous[evaluation.split] = metrics
     save_json(previous, path)
-    if plots is not None:
-        from graphreg_cli.tasks.plots import plot_chromosomes, plot_gene_scatter
-
-        written = plot_chromosomes(chosen, preds, Path(plots), run.inputs.bin_size)
-        written.append(plot_gene_scatter(chosen, preds, Path(plots) / f"genes_{split}.png"))
-        metrics["plots"] = [str(p) for p in written]
-    return metrics
-
-
-PER_GENE_COLUMNS = ["gene", "chrom", "tss", "bin_start", "bin_end", "true", "predicted", "contacts"]
+    return path
 
 
 def gene_predictions(run, graphs, preds) -> pd.DataFrame:
@@ -75,14 +91,13 @@ def gene_predictions(run, graphs, preds) -> pd.DataFrame:
     ``predicted`` CAGE of that bin and the number of bins it contacts (``contacts``).
     Genes sharing a TSS bin share its values."""
     from graphreg_cli.data.genes import gene_tss
-    from graphreg_cli.io.bigwig import bigwig_chroms
 
     inputs = run.inputs
     if inputs.genes is None:
         raise SettingError(
             "{per_gene} needs genes: the run was trained without them", per_gene=NAME_ONLY
         )
-    sizes = bigwig_chroms(inputs.tracks[0])
+    sizes = inputs.sizes()
     table = gene_tss(inputs.genes, sizes)
     size = inputs.bin_size
     rows = []

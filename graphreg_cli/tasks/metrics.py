@@ -28,7 +28,8 @@ def roi_mask(gene_mask: np.ndarray) -> np.ndarray:
     return roi
 
 
-def _rank(values: np.ndarray) -> np.ndarray:
+def rank(values: np.ndarray) -> np.ndarray:
+    """0-based ranks, ties given their average rank."""
     order = np.argsort(values, kind="stable")
     ranks = np.empty(len(values))
     ranks[order] = np.arange(len(values))
@@ -73,6 +74,6 @@ def compute_metrics(chromosomes: list[tuple[np.ndarray, np.ndarray, np.ndarray]]
         "roi_mse_mean": roi_err / roi_n if has_genes else float("nan"),
         "poisson_nll": float(np.mean(nll)),
         "pearson_log1p": _pearson(gp, gt),
-        "spearman_log1p": _pearson(_rank(gp), _rank(gt)),
+        "spearman_log1p": _pearson(rank(gp), rank(gt)),
         "gene_bins": int(len(gp)),
     }

@@ -6,8 +6,10 @@ import re
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from graphreg_cli.errors import SettingError
+from graphreg_cli.tasks.inference import pick_device, predict_graphs
 
 _REGION = re.compile(r"^([^:\s]+):([\d,]+)-([\d,]+)$")
 
@@ -48,42 +50,47 @@ def parse_region(text: str, sizes: dict[str, int]) -> Region:
     return Region(chrom, start - 1, end)
 
 
-def perturb_run(run_dir, region_text: str, scale: float = 0.0, device: str = "auto"):
-    """Predicted change in expression when the region's input tracks are multiplied by
-    ``scale`` (0 = knock-down). Returns ``(sizes, {chrom: delta (n_bins,)}, bin size, region,
-    genes table)``; the genes table lists gene bins by absolute change, largest first.
+@dataclass
+class Perturbation:
+    """The predicted change in expression when ``region``'s inputs are scaled by ``scale``.
+
+    ``delta``: ``{chrom: (n_bins,) float32}`` (after - before) on the region's chromosome;
+    ``genes``: one row per gene bin of that chromosome (``chrom, gene_bin, start, before,
+    after, delta``), the largest absolute change first.
     """
-    import pandas as pd
 
-    from graphreg_cli.data.graphs import load_graphs
-    from graphreg_cli.io.bigwig import bigwig_chroms
-    from graphreg_cli.tasks.runs import open_run
-    from graphreg_cli.tasks.train import pick_device, predict_graphs
+    region: Region
+    scale: float
+    delta: dict[str, np.ndarray]
+    genes: pd.DataFrame
 
-    run = open_run(run_dir)
+
+def perturb(run, region: str, scale: float = 0.0, device: str = "auto") -> Perturbation:
+    """Predicted change in expression when the region's input tracks are multiplied by
+    ``scale`` (0 = knock-down)."""
+    if not scale >= 0:
+        raise SettingError("{scale} must be 0 or more (0 knocks the region down)", scale=scale)
     inputs = run.inputs
-    sizes = bigwig_chroms(inputs.tracks[0])
-    region = parse_region(region_text, sizes)
+    where = parse_region(region, inputs.sizes())
     dev = pick_device(device)
-    (graph,) = load_graphs(inputs, split=run.split, only=[region.chrom])
-    model = run.model(dev)
-    spec = run.features
+    (graph,), (ready,) = run.load([where.chrom])
     changed = graph.clone()
     changed.x = graph.x.clone()
     flat = changed.x.view(-1, changed.x.shape[-1])  # input bins in order, fine or not
-    flat[region.start // inputs.fine : -(-region.end // inputs.fine)] *= scale
-    outs = predict_graphs(model, [spec.apply(graph), spec.apply(changed)], dev, run.tiling)
-    delta = (outs[1] - outs[0]).astype(np.float32)
+    flat[where.start // inputs.fine : -(-where.end // inputs.fine)] *= scale
+    model = run.model(dev)
+    before, after = predict_graphs(model, [ready, run.features.apply(changed)], dev, run.tiling)
+    delta = (after - before).astype(np.float32)
     genes = np.flatnonzero(graph.gene_mask.numpy())
     table = pd.DataFrame(
         {
-            "chrom": region.chrom,
+            "chrom": where.chrom,
             "gene_bin": genes,
             "start": genes * inputs.bin_size,
-            "before": outs[0][genes],
-            "after": outs[1][genes],
+            "before": before[genes],
+            "after": after[genes],
             "delta": delta[genes],
         }
     )
     table = table.iloc[np.argsort(-np.abs(table["delta"].to_numpy()), kind="stable")]
-    return sizes, {region.chrom: delta}, inputs.bin_size, region, table
+    return Perturbation(where, scale, {where.chrom: delta}, table.reset_index(drop=True))

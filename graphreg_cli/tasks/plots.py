@@ -9,7 +9,8 @@ import numpy as np
 from graphreg_cli.io.atomic import atomic_path
 
 
-def _pyplot():
+def pyplot():
+    """matplotlib's pyplot on the Agg backend (files only, no screen)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -23,7 +24,7 @@ def save_figure(fig, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=110, format="png")
-    _pyplot().close(fig)
+    pyplot().close(fig)
     return path
 
 
@@ -33,7 +34,7 @@ def plot_chromosomes(graphs, preds, folder: Path, bin_size: int) -> list[Path]:
     ``graphs``: Data with ``y (n,)``, ``gene_mask (n,)``, ``edge_index (2, E)``, ``chrom``;
     ``preds``: ``[(n,) array]`` in the same order.
     """
-    plt = _pyplot()
+    plt = pyplot()
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for g, pred in zip(graphs, preds):
@@ -70,7 +71,7 @@ def plot_chromosomes(graphs, preds, folder: Path, bin_size: int) -> list[Path]:
 
 def plot_gene_scatter(graphs, preds, path: Path) -> Path:
     """Predicted vs true log1p(CAGE) at gene bins."""
-    plt = _pyplot()
+    plt = pyplot()
     true = np.concatenate([g.y.numpy()[g.gene_mask.numpy()] for g in graphs])
     pred = np.concatenate([p[g.gene_mask.numpy()] for g, p in zip(graphs, preds)])
     fig, ax = plt.subplots(figsize=(4.5, 4.5))
@@ -81,3 +82,23 @@ def plot_gene_scatter(graphs, preds, path: Path) -> Path:
     ax.set_ylabel("predicted log1p(CAGE)")
     fig.tight_layout()
     return save_figure(fig, path)
+
+
+def plot_pr(scores, truth, path: Path) -> Path:
+    """Precision-recall curves of every explanation method against the true links."""
+    from graphreg_cli.tasks.ranking import average_precision, labelled, precision_recall
+
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(5, 4.5))
+    label = None
+    for method, score, _, label, _ in labelled(scores, truth):
+        precision, recall = precision_recall(score, label)
+        ax.plot(recall, precision, label=f"{method} (AUPRC {average_precision(score, label):.2f})")
+    if label is not None:
+        ax.axhline(label.mean(), color="grey", ls="--", lw=1, label="chance")
+    ax.set_xlabel("recall (true regulator-gene links)")
+    ax.set_ylabel("precision")
+    ax.set_ylim(0, 1.02)
+    ax.legend(fontsize=8, loc="lower left")
+    fig.tight_layout()
+    return save_figure(fig, Path(path))

@@ -1,4 +1,4 @@
-"""Predict CAGE for every chromosome and write it as a bigWig."""
+"""Predict CAGE for every chromosome, write it as a bigWig and an IGV session beside it."""
 
 from __future__ import annotations
 
@@ -8,46 +8,46 @@ from pathlib import Path
 
 import numpy as np
 
-from graphreg_cli.data.graphs import load_graphs
-from graphreg_cli.errors import GraphregError
+from graphreg_cli.data.inputs import Inputs
+from graphreg_cli.errors import SettingError
 from graphreg_cli.io.bigwig import bigwig_chroms, write_bigwig
-from graphreg_cli.tasks.runs import open_run
-from graphreg_cli.tasks.train import pick_device, predict_graphs
+from graphreg_cli.tasks.inference import pick_device, predict_graphs
 
 logger = logging.getLogger(__name__)
 
 
-def predict_run(
-    run_dir: Path | None,
-    tracks: list[Path] | None = None,
-    contacts: Path | None = None,
-    genes: Path | None = None,
-    device: str = "auto",
-) -> tuple[dict[str, int], dict[str, np.ndarray], int]:
-    """Predictions of a run's best model: ``(chrom sizes, {chrom: (n_bins,) float32}, bin size)``.
-
-    Without ``tracks``/``contacts`` the inputs recorded in the run are used.
-    """
-    run = open_run(run_dir)
+def new_inputs(run, tracks=None, contacts=None, genes=None) -> Inputs | None:
+    """The run's inputs with other ``tracks`` (as many, in the training order) and
+    ``contacts``, and/or other ``genes``; None when nothing is replaced."""
     recorded = run.inputs
     if (tracks is None) != (contacts is None):
-        raise GraphregError("give both TRACKS and CONTACTS, or neither to use the run's inputs")
+        raise SettingError(
+            "give both {tracks} and {contacts}, or neither to use the run's",
+            tracks=tracks,
+            contacts=contacts,
+        )
+    if tracks is not None and len(tracks) != len(recorded.tracks):
+        raise SettingError(
+            f"the model was trained on {len(recorded.tracks)} track(s) but {{tracks}} has "
+            f"{len(tracks)}; give them in the same order as for training",
+            tracks=[str(t) for t in tracks],
+        )
+    if tracks is None and genes is None:
+        return None
+    changes = {"genes": genes or recorded.genes, "target": None}
     if tracks is not None:
-        if len(tracks) != len(recorded.tracks):
-            raise GraphregError(
-                f"the model was trained on {len(recorded.tracks)} track(s) but {len(tracks)} "
-                "were given; give them in the same order as for training"
-            )
-        inputs = replace(recorded, tracks=list(tracks), contacts=contacts, target=None)
-    else:
-        inputs = replace(recorded, target=None)
-    inputs = replace(inputs, genes=genes or recorded.genes)
+        changes.update(tracks=list(tracks), contacts=contacts)
+    return replace(recorded, **changes)
+
+
+def predict(run, chromosomes=None, inputs: Inputs | None = None, device="auto"):
+    """Predictions of a run's best model: ``{chrom: (n_bins,) float32}`` for ``chromosomes``
+    (default all) of ``inputs`` (default the run's own, without reading the target)."""
+    inputs = inputs or replace(run.inputs, target=None)
     dev = pick_device(device)
-    graphs = load_graphs(inputs, split={})
-    spec = run.features
-    preds = predict_graphs(run.model(dev), [spec.apply(g) for g in graphs], dev, run.tiling)
-    sizes = bigwig_chroms(inputs.tracks[0])
-    return sizes, {g.chrom: p for g, p in zip(graphs, preds)}, inputs.bin_size
+    graphs, ready = run.load(chromosomes, inputs)
+    preds = predict_graphs(run.model(dev), ready, dev, run.tiling)
+    return {g.chrom: p for g, p in zip(graphs, preds)}
 
 
 def write_prediction(
@@ -58,15 +58,14 @@ def write_prediction(
     write_bigwig(path, header, preds, bin_size)
 
 
-def write_session(run_dir: Path | None, prediction: Path) -> Path | None:
+def write_session(run, prediction: Path) -> Path | None:
     """Write ``RUN/igv_session.xml``: tracks, true CAGE, the prediction, genes, contacts.
 
     Needs a genome IGV accepts: ``genome.fa.gz`` (as ``graphreg simulate`` writes) beside the
     contacts or the first track; without one, says so and writes nothing.
     """
-    from graphreg_cli.io.igv import IgvTrack, write_igv_session
+    from graphreg_cli.io.igv import IgvTrack, igv_locus, write_igv_session
 
-    run = open_run(run_dir)
     inputs = run.inputs
     folders = dict.fromkeys([inputs.contacts.parent, inputs.tracks[0].parent])
     genome = next((f / "genome.fa.gz" for f in folders if (f / "genome.fa.gz").exists()), None)
@@ -91,9 +90,8 @@ def write_session(run_dir: Path | None, prediction: Path) -> Path | None:
         tracks.append(IgvTrack(inputs.genes, "Genes", color="0,0,0"))
     tracks.append(IgvTrack(inputs.contacts, "Contacts", color="120,60,160"))
     sizes = bigwig_chroms(inputs.tracks[0])
-    tested = [c for c, part in run.split.items() if part == "test" and c in sizes]
+    tested = [c for c in run.chromosomes("test") if c in sizes]
     first = tested[0] if tested else next(iter(sizes))
-    locus = f"{first}:1-{min(sizes[first], 400 * inputs.bin_size)}"
     path = run.folder / "igv_session.xml"
-    write_igv_session(path, genome, tracks, locus)
+    write_igv_session(path, genome, tracks, igv_locus(first, sizes[first], inputs.bin_size))
     return path

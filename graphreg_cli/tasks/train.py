@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import math
 import time
-from dataclasses import asdict, dataclass, replace
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -14,17 +16,19 @@ from torch_geometric.data import Batch, Data
 
 from graphreg_cli import __version__
 from graphreg_cli.data.features import FeatureSpec
-from graphreg_cli.data.graphs import Inputs, load_graphs
-from graphreg_cli.data.tiles import Tiling, predict_tiled, tile_all
+from graphreg_cli.data.graphs import load_graphs
+from graphreg_cli.data.inputs import Inputs
+from graphreg_cli.data.tiles import Tiling, tile_all
 from graphreg_cli.errors import NAME_ONLY, SettingError
 from graphreg_cli.models import ModelConfig, build_model
+from graphreg_cli.tasks.inference import pick_device, predict_graphs
 from graphreg_cli.tasks.runs import (
     CHECKPOINT,
     CONFIG,
     LOG,
     METRICS,
     WEIGHTS,
-    open_run,
+    Run,
     save_json,
     save_tensors,
 )
@@ -32,6 +36,7 @@ from graphreg_cli.tasks.runs import (
 logger = logging.getLogger(__name__)
 
 LOSSES = ("mse", "poisson")
+LOG_HEADER = "epoch\ttrain_loss\tval_mse\tval_loss\tseconds\n"
 
 
 @dataclass
@@ -56,18 +61,8 @@ class TrainOptions:
     checkpoint_every: int = 10
 
 
-def pick_device(name: str) -> torch.device:
-    """``auto`` → CUDA when available, else CPU; ``cuda`` without a GPU is an error."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise SettingError("{device}: no CUDA GPU is visible to PyTorch; use cpu", device=name)
-    if name not in ("cpu", "cuda"):
-        raise SettingError("{device}: choose auto, cpu or cuda", device=name)
-    return torch.device(name)
-
-
 def loss_fn(name: str, pred: torch.Tensor, true: torch.Tensor) -> torch.Tensor:
+    """``mse`` or ``poisson`` (NLL of a Poisson with mean ``pred``) over all values."""
     if name == "mse":
         return F.mse_loss(pred, true)
     if name == "poisson":
@@ -75,201 +70,158 @@ def loss_fn(name: str, pred: torch.Tensor, true: torch.Tensor) -> torch.Tensor:
     raise SettingError(f"{{loss}}: choose {' or '.join(LOSSES)}", loss=name)
 
 
-def predict_graphs(
-    model, graphs: list[Data], device, tiling: Tiling | None = None, batch_size: int = 16
-) -> list[np.ndarray]:
-    """Model output per graph: ``[(n_bins,) float32, ...]`` in the order given; chromosomes
-    longer than the tiling's window are predicted window by window and stitched."""
-    return predict_tiled(model, graphs, tiling or Tiling(), device, batch_size)
+@dataclass
+class TrainingData:
+    """Graphs ready for training: ``train`` windows, ``val`` chromosomes (the training ones
+    when there is no validation chromosome), and how they were made."""
+
+    graphs: list[Data]
+    spec: FeatureSpec
+    tiling: Tiling
+    train: list[Data]
+    val: list[Data]
 
 
-def train(
-    inputs: Inputs,
-    out: Path,
-    model_config: ModelConfig,
-    options: TrainOptions,
-    val: list[str] | None = None,
-    test: list[str] | None = None,
-    resume: bool = False,
-    on_epoch=None,
-) -> dict:
-    """Train a model on ``inputs`` and write the run folder ``out``.
-
-    ``on_epoch(epoch, total, train_loss, val_metric, best)`` is called after each epoch.
-    Returns the final config (as written to ``out/config.json``).
-    """
-    if inputs.target is None:
-        raise SettingError("no target: give the CAGE bigWig as {target}", target=NAME_ONLY)
-    inputs = inputs.resolved()
-    out = Path(out)
-    if options.loss not in LOSSES:
-        raise SettingError(f"{{loss}}: choose {' or '.join(LOSSES)}", loss=options.loss)
-    device = pick_device(options.device)
-    if options.gene_input and inputs.genes is None:
-        logger.info(
-            "no genes given: the model cannot tell gene bins from enhancers; training "
-            "without a gene channel (give genes for ROI metrics and better predictions)"
-        )
-        options = replace(options, gene_input=False)
-
+def prepare_data(inputs: Inputs, options: TrainOptions, val=None, test=None) -> TrainingData:
+    """Read ``inputs``, split the chromosomes, fit the track scaling on the training ones
+    and tile long chromosomes into windows."""
     graphs = load_graphs(inputs, val=val, test=test)
     spec = FeatureSpec.fit(graphs, options.gene_input, options.edges, options.transform)
-    model_config = ModelConfig(
-        **{**model_config.to_json(), "in_features": spec.in_features, "pool": inputs.pool}
-    )
     tiling = Tiling.from_bp(options.window, options.stride, inputs.bin_size)
-    prepared = [spec.apply(g) for g in graphs]
-    train_set = tile_all([g for g in prepared if g.split == "train"], tiling)
-    val_set = [g for g in prepared if g.split == "val"] or train_set
+    ready = [spec.apply(g) for g in graphs]
+    train_set = tile_all([g for g in ready if g.split == "train"], tiling)
     if not train_set:
         raise SettingError(
             "no training chromosome left after the split; check {val_chroms} and {test_chroms}",
             val_chroms=val or [],
             test_chroms=test or [],
         )
-    if not [g for g in prepared if g.split == "val"]:
+    val_set = [g for g in ready if g.split == "val"]
+    if not val_set:
         logger.info("no validation chromosome: selecting the model on training chromosomes")
+    return TrainingData(graphs, spec, tiling, train_set, val_set or train_set)
 
-    torch.manual_seed(options.seed)
-    np.random.seed(options.seed)
-    model = build_model(model_config).to(device)
-    optimiser = torch.optim.Adam(model.parameters(), lr=options.lr)
-    scheduler = None
-    if options.lr_patience:
-        scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
-            optimiser, factor=0.5, patience=options.lr_patience
-        )
-    config = {
-        "graphreg_version": __version__,
-        "model": model_config.to_json(),
-        "inputs": inputs.to_json(),
-        "features": spec.to_json(),
-        "training": asdict(options),
-        "split": {g.chrom: g.split for g in graphs},
-        "bin_size": inputs.bin_size,
-        "tiling": tiling.to_json(),
-    }
-    start_epoch, best, best_epoch, best_state = 0, float("inf"), 0, None
-    if resume:
-        start_epoch, best, best_epoch, best_state = _resume(
-            out, config, model, optimiser, scheduler
-        )
-        logger.info(f"resuming at epoch {start_epoch + 1} (best val so far {best:.4f})")
-    out.mkdir(parents=True, exist_ok=True)
-    if not resume:  # a fresh run never leaves an earlier run's weights or metrics behind
-        for stale in (WEIGHTS, CHECKPOINT, METRICS):
-            (out / stale).unlink(missing_ok=True)
-    save_json(config, out / CONFIG)
-    log_path = out / LOG
-    if not resume or not log_path.exists():
-        log_path.write_text("epoch\ttrain_loss\tval_mse\tval_loss\tseconds\n")
 
-    generator = torch.Generator().manual_seed(options.seed)
-    size = options.batch_size or len(train_set)
-    full = Batch.from_data_list(train_set).to(device) if size >= len(train_set) else None
-    clock = time.perf_counter()
-    done = start_epoch  # epochs completed
-    since_best = 0
-    try:
-        for epoch in range(start_epoch, options.epochs):
-            model.train()
-            losses = []
-            if full is not None:
-                batches = [full]
-            else:
-                order = torch.randperm(len(train_set), generator=generator).tolist()
-                batches = [
-                    Batch.from_data_list([train_set[i] for i in order[j : j + size]]).to(device)
-                    for j in range(0, len(order), size)
-                ]
-            for batch in batches:
-                optimiser.zero_grad()
-                pred = model(batch.x, batch.edge_index, batch.edge_weight, batch.batch)
-                own = batch.own  # tiled windows: loss on the nodes each window owns
-                loss = loss_fn(options.loss, pred[own], batch.y[own])
-                loss.backward()
-                optimiser.step()
-                losses.append(loss.item())
-            preds = predict_graphs(model, val_set, device, tiling)
-            val_mse = float(
-                np.mean([((p - g.y.numpy()) ** 2).mean() for p, g in zip(preds, val_set)])
+@dataclass
+class Progress:
+    """Where training stands: epochs done, the best validation loss, its epoch and weights."""
+
+    epoch: int = 0
+    best: float = math.inf
+    best_epoch: int = 0
+    best_weights: dict | None = field(default=None, repr=False)
+    since_best: int = 0
+
+
+class Trainer:
+    """One model, its optimiser and learning-rate schedule, stepped epoch by epoch."""
+
+    def __init__(self, model, options: TrainOptions, device: torch.device):
+        self.model, self.options, self.device = model, options, device
+        self.optimiser = torch.optim.Adam(model.parameters(), lr=options.lr)
+        self.scheduler = None
+        if options.lr_patience:
+            self.scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
+                self.optimiser, factor=0.5, patience=options.lr_patience
             )
-            val_loss = (
-                val_mse
-                if options.loss == "mse"
-                else float(
-                    np.mean(
-                        [
-                            loss_fn("poisson", torch.from_numpy(p), g.y).item()
-                            for p, g in zip(preds, val_set)
-                        ]
-                    )
-                )
+        self.generator = torch.Generator().manual_seed(options.seed)
+        self.progress = Progress()
+        self._whole: Batch | None = None  # every window in one batch, built once
+
+    def batches(self, windows: list[Data]) -> list[Batch]:
+        """This epoch's batches of ``batch_size`` windows in a shuffled order (all at once
+        for ``batch_size`` 0 or at least the number of windows)."""
+        size = self.options.batch_size or len(windows)
+        if size >= len(windows):
+            if self._whole is None:
+                self._whole = Batch.from_data_list(windows).to(self.device)
+            return [self._whole]
+        order = torch.randperm(len(windows), generator=self.generator).tolist()
+        return [
+            Batch.from_data_list([windows[i] for i in order[j : j + size]]).to(self.device)
+            for j in range(0, len(order), size)
+        ]
+
+    def train_epoch(self, windows: list[Data]) -> float:
+        """One pass over the training windows; the mean training loss. The loss is taken on
+        the nodes each window owns."""
+        self.model.train()
+        losses = []
+        for batch in self.batches(windows):
+            self.optimiser.zero_grad()
+            pred = self.model(batch)["cage"]
+            loss = loss_fn(self.options.loss, pred[batch.own], batch.y[batch.own])
+            loss.backward()
+            self.optimiser.step()
+            losses.append(loss.item())
+        return float(np.mean(losses))
+
+    def validate(self, graphs: list[Data], tiling: Tiling) -> tuple[float, float]:
+        """``(MSE, loss)`` on the validation chromosomes, each the mean over chromosomes."""
+        preds = predict_graphs(self.model, graphs, self.device, tiling)
+        truths = [g.y for g in graphs]
+        mse = float(np.mean([((p - y.numpy()) ** 2).mean() for p, y in zip(preds, truths)]))
+        if self.options.loss == "mse":
+            return mse, mse
+        losses = [loss_fn(self.options.loss, torch.from_numpy(p), y) for p, y in zip(preds, truths)]
+        return mse, float(np.mean([v.item() for v in losses]))
+
+    def record(self, epoch: int, val_loss: float) -> None:
+        """Update the schedule (after ``min_epochs``) and the best model after ``epoch``."""
+        if self.scheduler is not None and epoch > self.options.min_epochs:
+            self.scheduler.step(val_loss)  # no decay while the graph layers warm up
+        p = self.progress
+        p.epoch = epoch
+        if val_loss < p.best:
+            p.best, p.best_epoch, p.since_best = val_loss, epoch, 0
+            p.best_weights = {
+                k: v.detach().cpu().clone() for k, v in self.model.state_dict().items()
+            }
+        else:
+            p.since_best += 1
+
+    def should_stop(self) -> bool:
+        p, o = self.progress, self.options
+        return p.since_best >= o.patience and p.epoch >= o.min_epochs
+
+    def save(self, out: Path) -> None:
+        """The best weights (``model.pt``) and everything to resume (``checkpoint.pt``)."""
+        p = self.progress
+        if p.best_weights is not None:
+            save_tensors(p.best_weights, out / WEIGHTS)
+        state = {
+            "model": self.model.state_dict(),
+            "optimiser": self.optimiser.state_dict(),
+            "scheduler": self.scheduler.state_dict() if self.scheduler is not None else {},
+            "epoch": p.epoch,
+            "best": p.best,
+            "best_epoch": p.best_epoch,
+        }
+        save_tensors(state, out / CHECKPOINT)
+
+    def restore(self, out: Path) -> None:
+        """Continue from ``out/checkpoint.pt`` (and the best weights in ``out/model.pt``)."""
+        checkpoint = out / CHECKPOINT
+        if not checkpoint.exists():
+            raise SettingError(
+                f"{checkpoint} is missing: nothing to resume; drop {{resume}} to start afresh",
+                resume=NAME_ONLY,
             )
-            if scheduler is not None and epoch + 1 > options.min_epochs:
-                scheduler.step(val_loss)  # no decay while the graph layers warm up
-            if val_loss < best:
-                best, best_epoch, since_best = val_loss, epoch + 1, 0
-                best_state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
-            else:
-                since_best += 1
-            with open(log_path, "a") as handle:
-                handle.write(
-                    f"{epoch + 1}\t{np.mean(losses):.6g}\t{val_mse:.6g}\t"
-                    f"{val_loss:.6g}\t{time.perf_counter() - clock:.2f}\n"
-                )
-            done = epoch + 1
-            if on_epoch:
-                on_epoch(epoch + 1, options.epochs, float(np.mean(losses)), val_mse, best)
-            if (epoch + 1) % options.checkpoint_every == 0:
-                _checkpoint(
-                    out, model, optimiser, scheduler, epoch + 1, best, best_epoch, best_state
-                )
-            if since_best >= options.patience and epoch + 1 >= options.min_epochs:
-                logger.info(
-                    f"early stop at epoch {epoch + 1}: no improvement for {options.patience} epochs"
-                )
-                break
-    except KeyboardInterrupt:
-        _checkpoint(out, model, optimiser, scheduler, done, best, best_epoch, best_state)
-        logger.info(f"interrupted: checkpoint at epoch {done} saved in {out}; resume to continue")
-        raise
-    _checkpoint(out, model, optimiser, scheduler, done, best, best_epoch, best_state)
-    config["result"] = {
-        "epochs_run": done,
-        "best_epoch": best_epoch,
-        "best_val_loss": best,
-        "seconds": round(time.perf_counter() - clock, 2),
-        "device": str(device),
-    }
-    save_json(config, out / CONFIG)
-    return config
-
-
-def _checkpoint(out, model, optimiser, scheduler, epoch, best, best_epoch, best_state) -> None:
-    if best_state is not None:
-        save_tensors(best_state, out / WEIGHTS)
-    save_tensors(
-        {
-            "model": model.state_dict(),
-            "optimiser": optimiser.state_dict(),
-            "scheduler": scheduler.state_dict() if scheduler is not None else {},
-            "epoch": epoch,
-            "best": best,
-            "best_epoch": best_epoch,
-        },
-        out / CHECKPOINT,
-    )
-
-
-def _resume(out: Path, config: dict, model, optimiser, scheduler):
-    checkpoint = out / CHECKPOINT
-    if not checkpoint.exists():
-        raise SettingError(
-            f"{checkpoint} is missing: nothing to resume; drop {{resume}} to start afresh",
-            resume=NAME_ONLY,
+        state = torch.load(checkpoint, map_location="cpu", weights_only=True)
+        self.model.load_state_dict(state["model"])
+        self.optimiser.load_state_dict(state["optimiser"])
+        if self.scheduler is not None and state.get("scheduler"):
+            self.scheduler.load_state_dict(state["scheduler"])
+        best_weights = None
+        if (out / WEIGHTS).exists():
+            best_weights = torch.load(out / WEIGHTS, map_location="cpu", weights_only=True)
+        self.progress = Progress(
+            int(state["epoch"]), float(state["best"]), int(state["best_epoch"]), best_weights
         )
-    previous = open_run(out).config
+
+
+def _check_resumable(out: Path, config: dict) -> None:
+    previous = Run.open(out).config
     for key in ("model", "features", "inputs"):
         if previous.get(key) != config[key]:
             raise SettingError(
@@ -278,12 +230,113 @@ def _resume(out: Path, config: dict, model, optimiser, scheduler):
                 resume=NAME_ONLY,
                 out=out,
             )
-    state = torch.load(checkpoint, map_location="cpu", weights_only=True)
-    model.load_state_dict(state["model"])
-    optimiser.load_state_dict(state["optimiser"])
-    if scheduler is not None and state.get("scheduler"):
-        scheduler.load_state_dict(state["scheduler"])
-    best_state = None
-    if (out / WEIGHTS).exists():
-        best_state = torch.load(out / WEIGHTS, map_location="cpu", weights_only=True)
-    return int(state["epoch"]), float(state["best"]), int(state["best_epoch"]), best_state
+
+
+def train(
+    inputs: Inputs,
+    out: Path,
+    model_config: ModelConfig | None = None,
+    options: TrainOptions | None = None,
+    val: list[str] | None = None,
+    test: list[str] | None = None,
+    resume: bool = False,
+    on_epoch: Callable | None = None,
+) -> Run:
+    """Train a model on ``inputs`` and write the run folder ``out``; returns the :class:`Run`.
+
+    ``val``/``test``: validation and test chromosomes (default: the split beside the inputs,
+    else the last sixths); ``on_epoch(epoch, total, train_loss, val_mse, best)`` is called
+    after each epoch.
+    """
+    model_config, options = model_config or ModelConfig(), options or TrainOptions()
+    if inputs.target is None:
+        raise SettingError("no target: give the CAGE bigWig as {target}", target=NAME_ONLY)
+    if options.loss not in LOSSES:
+        raise SettingError(f"{{loss}}: choose {' or '.join(LOSSES)}", loss=options.loss)
+    inputs, out = inputs.resolved(), Path(out)
+    device = pick_device(options.device)
+    if options.gene_input and inputs.genes is None:
+        logger.info(
+            "no genes given: the model cannot tell gene bins from enhancers; training "
+            "without a gene channel (give genes for ROI metrics and better predictions)"
+        )
+        options = replace(options, gene_input=False)
+    data = prepare_data(inputs, options, val, test)
+    model_config = replace(model_config, in_features=data.spec.in_features, pool=inputs.pool)
+    torch.manual_seed(options.seed)
+    np.random.seed(options.seed)
+    trainer = Trainer(build_model(model_config).to(device), options, device)
+    config = {
+        "graphreg_version": __version__,
+        "model": model_config.to_json(),
+        "inputs": inputs.to_json(),
+        "features": data.spec.to_json(),
+        "training": asdict(options),
+        "split": {g.chrom: g.split for g in data.graphs},
+        "bin_size": inputs.bin_size,
+        "tiling": data.tiling.to_json(),
+    }
+    if resume:
+        _check_resumable(out, config)
+        trainer.restore(out)
+        logger.info(
+            f"resuming at epoch {trainer.progress.epoch + 1} "
+            f"(best val so far {trainer.progress.best:.4f})"
+        )
+    _start_folder(out, config, resume)
+    clock = time.perf_counter()
+    try:
+        _epochs(trainer, data, out / LOG, on_epoch, clock)
+    except KeyboardInterrupt:
+        trainer.save(out)
+        logger.info(
+            f"interrupted: checkpoint at epoch {trainer.progress.epoch} saved in {out}; "
+            "resume to continue"
+        )
+        raise
+    trainer.save(out)
+    p = trainer.progress
+    config["result"] = {
+        "epochs_run": p.epoch,
+        "best_epoch": p.best_epoch,
+        "best_val_loss": p.best,
+        "seconds": round(time.perf_counter() - clock, 2),
+        "device": str(device),
+    }
+    save_json(config, out / CONFIG)
+    return Run(out, config)
+
+
+def _start_folder(out: Path, config: dict, resume: bool) -> None:
+    """Create ``out`` with the config and a log; a fresh run never leaves an earlier run's
+    weights or metrics behind."""
+    out.mkdir(parents=True, exist_ok=True)
+    if not resume:
+        for stale in (WEIGHTS, CHECKPOINT, METRICS):
+            (out / stale).unlink(missing_ok=True)
+    save_json(config, out / CONFIG)
+    if not resume or not (out / LOG).exists():
+        (out / LOG).write_text(LOG_HEADER)
+
+
+def _epochs(trainer: Trainer, data: TrainingData, log_path: Path, on_epoch, clock) -> None:
+    """Train from the trainer's epoch to ``epochs`` or an early stop, logging each epoch."""
+    options = trainer.options
+    for epoch in range(trainer.progress.epoch + 1, options.epochs + 1):
+        train_loss = trainer.train_epoch(data.train)
+        val_mse, val_loss = trainer.validate(data.val, data.tiling)
+        trainer.record(epoch, val_loss)
+        with open(log_path, "a") as handle:
+            handle.write(
+                f"{epoch}\t{train_loss:.6g}\t{val_mse:.6g}\t{val_loss:.6g}\t"
+                f"{time.perf_counter() - clock:.2f}\n"
+            )
+        if on_epoch:
+            on_epoch(epoch, options.epochs, train_loss, val_mse, trainer.progress.best)
+        if epoch % options.checkpoint_every == 0:
+            trainer.save(log_path.parent)
+        if trainer.should_stop():
+            logger.info(
+                f"early stop at epoch {epoch}: no improvement for {options.patience} epochs"
+            )
+            break

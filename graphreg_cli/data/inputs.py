@@ -1,0 +1,209 @@
+"""What a run reads: the input files, their resolutions, and the train/val/test split.
+
+``Inputs`` names the tracks (bigWig, finer than or as fine as the graph), the contacts, the
+target (CAGE) and the genes; :meth:`Inputs.from_folder` fills them from a ``graphreg
+simulate`` folder (its ``dataset.json``). :func:`find_split` assigns chromosomes to train,
+val and test; :func:`last_sixths` is the default rule, shared with the simulator.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from graphreg_cli.data.edges import ContactOptions
+from graphreg_cli.errors import NAME_ONLY, InputError, SettingError
+from graphreg_cli.io.bigwig import bigwig_chroms
+
+SPLITS = ("train", "val", "test")
+MANIFEST = "dataset.json"  # written by graphreg simulate beside its files
+TRACK_SUFFIXES = (".bw", ".bigwig")
+
+
+@dataclass
+class Inputs:
+    """The files a run reads and their resolutions; paths are absolute once resolved.
+
+    ``bin_size``: graph nodes and CAGE (bp); ``input_bin_size``: the tracks (bp, divides
+    ``bin_size``; None = ``bin_size``); ``contact_options``: format and filters of the contacts.
+    """
+
+    tracks: list[Path]
+    contacts: Path
+    target: Path | None = None
+    genes: Path | None = None
+    bin_size: int = 5000
+    input_bin_size: int | None = None
+    contact_options: ContactOptions = field(default_factory=ContactOptions)
+
+    @property
+    def fine(self) -> int:
+        """The tracks' resolution in bp."""
+        return self.input_bin_size or self.bin_size
+
+    def sizes(self) -> dict[str, int]:
+        """``{chrom: length}`` of the first track, in its order."""
+        return bigwig_chroms(self.tracks[0])
+
+    @property
+    def pool(self) -> int:
+        """Input bins per graph node."""
+        return self.bin_size // self.fine
+
+    def resolved(self) -> Inputs:
+        def res(p):
+            return None if p is None else Path(p).resolve()
+
+        return Inputs(
+            [res(t) for t in self.tracks],
+            res(self.contacts),
+            res(self.target),
+            res(self.genes),
+            self.bin_size,
+            self.input_bin_size,
+            self.contact_options,
+        )
+
+    def to_json(self) -> dict:
+        return {
+            "tracks": [str(t) for t in self.tracks],
+            "contacts": str(self.contacts),
+            "target": None if self.target is None else str(self.target),
+            "genes": None if self.genes is None else str(self.genes),
+            "bin_size": self.bin_size,
+            "input_bin_size": self.fine,
+            "contact_options": self.contact_options.to_json(),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> Inputs:
+        opt = {k: None if data.get(k) is None else Path(data[k]) for k in ("target", "genes")}
+        return cls(
+            [Path(t) for t in data["tracks"]],
+            Path(data["contacts"]),
+            bin_size=int(data["bin_size"]),
+            input_bin_size=data.get("input_bin_size"),
+            contact_options=ContactOptions(**data.get("contact_options", {})),
+            **opt,
+        )
+
+    @classmethod
+    def from_folder(cls, folder: str | Path, **changes) -> Inputs:
+        """The DNase track, contacts, CAGE target, genes and resolutions of a ``graphreg
+        simulate`` folder, from its ``dataset.json``; ``changes`` override fields."""
+        folder = Path(folder)
+        manifest = read_manifest(folder)
+        if manifest is None:
+            raise InputError(
+                f"no {MANIFEST} here; is it a folder written by graphreg simulate?", folder
+            )
+        files = manifest["files"]
+        base = cls(
+            [folder / files["dnase"]],
+            folder / files["contacts"],
+            folder / files["cage"],
+            folder / files["genes"],
+            int(manifest["bin_size"]),
+            manifest.get("input_bin_size"),
+        )
+        return replace(base, **changes)
+
+    @classmethod
+    def from_files(
+        cls,
+        tracks: list[Path],
+        contacts: Path,
+        target: Path | None = None,
+        genes: Path | None = None,
+        bin_size: int | None = None,
+        input_bin_size: int | None = None,
+        contact_options: ContactOptions | None = None,
+    ) -> Inputs:
+        """Inputs from files, the target, genes and resolutions not given filled from a
+        ``dataset.json`` beside the contacts when there is one (bin size else 5000)."""
+        for track in tracks:
+            if Path(track).suffix.lower() not in TRACK_SUFFIXES:
+                raise SettingError(
+                    f"{track}: tracks must be bigWig (.bw) files, and the contacts come last; "
+                    "check {tracks}",
+                    tracks=NAME_ONLY,
+                )
+        manifest = read_manifest(Path(contacts).parent)
+        if manifest is not None:
+            folder, files = Path(contacts).parent, manifest["files"]
+            target = target or folder / files["cage"]
+            genes = genes or folder / files["genes"]
+            bin_size = bin_size or int(manifest["bin_size"])
+            input_bin_size = input_bin_size or manifest.get("input_bin_size")
+        options = contact_options or ContactOptions()
+        return cls(list(tracks), contacts, target, genes, bin_size or 5000, input_bin_size, options)
+
+
+def read_manifest(folder: Path) -> dict | None:
+    """A simulate folder's ``dataset.json``, or None when the folder has none."""
+    path = Path(folder) / MANIFEST
+    if not path.exists():
+        return None
+    try:
+        return json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise InputError(
+            f"is not valid JSON ({err}); rewrite it with graphreg simulate", path
+        ) from None
+
+
+def last_sixths(n: int) -> tuple[int, int, int]:
+    """``(train, val, test)`` counts of the default split: the last 1/6 of ``n`` chromosomes
+    test, the 1/6 before them val (at least one each with 3 or more), the rest train."""
+    k = max(1, round(n / 6)) if n >= 3 else 0
+    return n - 2 * k, k, k
+
+
+def find_split(
+    inputs: Inputs, val: list[str] | None, test: list[str] | None, chroms: list[str]
+) -> dict[str, str]:
+    """``{chrom: train|val|test}``.
+
+    Order of precedence: ``val``/``test`` chromosomes given; else ``dataset.json`` (from
+    ``graphreg simulate``) or ``split.tsv`` (chrom<TAB>split) beside the contacts or the first
+    track; else :func:`last_sixths` in file order.
+    """
+    if val is not None or test is not None:
+        return _named_split(chroms, val or [], test or [])
+    for folder in dict.fromkeys([inputs.contacts.parent, inputs.tracks[0].parent]):
+        manifest = read_manifest(folder)
+        if manifest is not None:
+            split = manifest.get("split", {})
+            found = {c: part for part in SPLITS for c in split.get(part, [])}
+            return {c: found.get(c, "train") for c in chroms}
+        table = folder / "split.tsv"
+        if table.exists():
+            return _split_table(table, chroms)
+    n_train, n_val, _ = last_sixths(len(chroms))
+    return {
+        c: "train" if i < n_train else "val" if i < n_train + n_val else "test"
+        for i, c in enumerate(chroms)
+    }
+
+
+def _named_split(chroms: list[str], val: list[str], test: list[str]) -> dict[str, str]:
+    for name in val + test:
+        if name not in chroms:
+            where = "val_chroms" if name in val else "test_chroms"
+            raise SettingError(
+                f"{{{where}}}: {name} is not among the input chromosomes "
+                f"({', '.join(chroms[:5])}{', ...' if len(chroms) > 5 else ''})",
+                **{where: NAME_ONLY},
+            )
+    return {c: "val" if c in val else "test" if c in test else "train" for c in chroms}
+
+
+def _split_table(table: Path, chroms: list[str]) -> dict[str, str]:
+    found = {}
+    for number, line in enumerate(table.read_text().splitlines(), 1):
+        fields = line.split("\t")
+        if len(fields) < 2 or fields[1] not in SPLITS:
+            raise InputError("expecting 'chrom<TAB>train|val|test'", table, number)
+        found[fields[0]] = fields[1]
+    return {c: found.get(c, "train") for c in chroms}
