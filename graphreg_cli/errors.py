@@ -12,6 +12,14 @@ from pathlib import Path
 NAME_ONLY = object()  # a setting named without a value: "drop {resume}" → "drop --resume"
 
 
+def preview(names, k: int = 3) -> str:
+    """The first ``k`` names for a message, with the count when there are more:
+    ``chr1, chr2, chr3, ... (24 in all)``."""
+    names = list(names)
+    more = f", ... ({len(names)} in all)" if len(names) > k else ""
+    return ", ".join(map(str, names[:k])) + more
+
+
 class GraphregError(Exception):
     """An error the user can fix. ``str(err)`` is one line; the CLI exits with ``exit_code``.
 

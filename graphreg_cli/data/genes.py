@@ -9,13 +9,11 @@ import numpy as np
 import pandas as pd
 
 from graphreg_cli.data.naming import did_you_mean, reconcile_names
-from graphreg_cli.errors import InputError
+from graphreg_cli.errors import InputError, preview
 from graphreg_cli.io.gtf import read_genes
 from graphreg_cli.io.text import check_in_genome
 
 logger = logging.getLogger(__name__)
-
-GENE_TABLE_COLUMNS = ["gene", "chrom", "tss"]
 
 
 def gene_tss(path: Path, sizes: dict[str, int]) -> pd.DataFrame:
@@ -30,7 +28,7 @@ def gene_tss(path: Path, sizes: dict[str, int]) -> pd.DataFrame:
     if elsewhere.all():
         raise InputError(
             f"no gene lies on the tracks' chromosomes (genes on {frame['chrom'].iat[0]}, "
-            f"tracks on {', '.join(list(sizes)[:3])}){did_you_mean(frame['chrom'].iat[0], sizes)}"
+            f"tracks on {preview(sizes)}){did_you_mean(frame['chrom'].iat[0], sizes)}"
             "; check the chromosome names",
             path,
         )

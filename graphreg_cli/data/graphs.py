@@ -16,8 +16,9 @@ from torch_geometric.data import Data
 from graphreg_cli.data.edges import EMPTY, contact_edges
 from graphreg_cli.data.genes import gene_bins
 from graphreg_cli.data.inputs import Inputs, find_split
-from graphreg_cli.data.naming import check_resolutions, chromosomes_of, did_you_mean
-from graphreg_cli.errors import InputError
+from graphreg_cli.data.naming import chromosomes_of, did_you_mean
+from graphreg_cli.data.resolution import check_resolutions
+from graphreg_cli.errors import InputError, preview
 from graphreg_cli.io.bigwig import n_bins, open_bigwig, read_bins
 
 logger = logging.getLogger(__name__)
@@ -53,7 +54,7 @@ def load_graphs(
         theirs = stats.unknown[0] if stats.unknown else "none"
         raise InputError(
             f"no contact lies on the tracks' chromosomes (contacts on {theirs}, tracks on "
-            f"{', '.join(list(sizes)[:3])}, ...){did_you_mean(theirs, sizes)}; "
+            f"{preview(sizes)}){did_you_mean(theirs, sizes)}; "
             "check the chromosome names (e.g. 'chr1' vs '1')",
             inputs.contacts,
         )
@@ -61,7 +62,7 @@ def load_graphs(
     if without:
         logger.info(
             f"{len(without)} chromosome(s) without contacts (kept as graphs without edges): "
-            f"{', '.join(without[:5])}{', ...' if len(without) > 5 else ''}"
+            f"{preview(without, 5)}"
         )
     chroms = [c for c in sizes if only is None or c in only]
     split = split or find_split(inputs, val, test, chroms)
@@ -107,7 +108,7 @@ def load_graphs(
     for name, chroms_without in empty.items():
         logger.warning(
             f"{name} has no data on {len(chroms_without)} chromosome(s) "
-            f"({', '.join(chroms_without[:5])}{', ...' if len(chroms_without) > 5 else ''}); "
+            f"({preview(chroms_without, 5)}); "
             "their inputs are all zero"
         )
     return graphs

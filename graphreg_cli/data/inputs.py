@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from graphreg_cli.data.edges import ContactOptions
-from graphreg_cli.errors import NAME_ONLY, InputError, SettingError
+from graphreg_cli.errors import NAME_ONLY, InputError, SettingError, preview
 from graphreg_cli.io.bigwig import bigwig_chroms
 
 SPLITS = ("train", "val", "test")
@@ -192,8 +192,7 @@ def _named_split(chroms: list[str], val: list[str], test: list[str]) -> dict[str
         if name not in chroms:
             where = "val_chroms" if name in val else "test_chroms"
             raise SettingError(
-                f"{{{where}}}: {name} is not among the input chromosomes "
-                f"({', '.join(chroms[:5])}{', ...' if len(chroms) > 5 else ''})",
+                f"{{{where}}}: {name} is not among the input chromosomes ({preview(chroms, 5)})",
                 **{where: NAME_ONLY},
             )
     return {c: "val" if c in val else "test" if c in test else "train" for c in chroms}

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pyBigWig
 
-from graphreg_cli.errors import GraphregError, InputError
+from graphreg_cli.errors import GraphregError, InputError, preview
 from graphreg_cli.io.atomic import atomic_path
 
 
@@ -109,17 +109,11 @@ def read_bigwig(
         missing = [c for c in wanted if c not in present]
         if missing:
             raise InputError(
-                f"{missing[0]} is not found in this bigWig (it has {_preview(present)}); "
+                f"{missing[0]} is not found in this bigWig (it has {preview(present, 4)}); "
                 "check the chromosome names",
                 path,
             )
         return {c: read_bins(handle, c, bin_size, stat) for c in wanted}
-
-
-def _preview(names) -> str:
-    names = list(names)
-    text = ", ".join(names[:4])
-    return text + (f", ... ({len(names)} in all)" if len(names) > 4 else "")
 
 
 def validate_track(

@@ -1,4 +1,5 @@
-"""chrom.sizes: ``chrom<TAB>length`` per line, as UCSC's fetchChromSizes writes."""
+"""chrom.sizes: ``chrom<TAB>length`` per line, as UCSC's fetchChromSizes writes; and the
+one rule by which chromosome names from different sources are matched."""
 
 from __future__ import annotations
 
@@ -7,6 +8,13 @@ from pathlib import Path
 from graphreg_cli.errors import InputError
 from graphreg_cli.io.atomic import atomic_text
 from graphreg_cli.io.text import data_lines
+
+
+def alias(name: str) -> str:
+    """A chromosome name as names are matched across files: lower case, without a 'chr'
+    prefix, mitochondria as 'm' (``chr1``/``1`` → ``1``, ``chrM``/``MT`` → ``m``)."""
+    bare = str(name).lower().removeprefix("chr")
+    return "m" if bare == "mt" else bare
 
 
 def read_chromsizes(path: str | Path) -> dict[str, int]:

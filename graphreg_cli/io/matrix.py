@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from graphreg_cli.errors import GraphregError, InputError
+from graphreg_cli.io.chromsizes import alias
 from graphreg_cli.io.schemas import CONTACT_COLUMNS
 
 logger = logging.getLogger(__name__)
@@ -74,19 +75,14 @@ def read_matrix(path, bin_size, chroms, min_score, top_k) -> pd.DataFrame:
 
 
 def _match_chromosomes(wanted: dict[str, int], in_file: dict[str, int]) -> dict[str, str]:
-    """Our name -> the file's, exact or up to a 'chr' prefix (and M/MT); unknown ones left out."""
-
-    def key(name: str) -> str:
-        name = name.lower().removeprefix("chr")
-        return "m" if name == "mt" else name
-
-    by_key = {key(name): name for name in in_file}
+    """Our name -> the file's, exact or by :func:`alias`; unknown ones left out."""
+    by_alias = {alias(name): name for name in in_file}
     matched = {}
     for name in wanted:
         if name in in_file:
             matched[name] = name
-        elif key(name) in by_key:
-            matched[name] = by_key[key(name)]
+        elif alias(name) in by_alias:
+            matched[name] = by_alias[alias(name)]
     return matched
 
 

@@ -18,7 +18,6 @@ BEDPE_COLUMNS = [
 ]
 BEDPE_REQUIRED = 6
 
-CHROMSIZES_COLUMNS = ["chrom", "length"]
 
 # Columns that hold integers (0-based, half-open coordinates).
 INT_COLUMNS = {"start", "end", "start1", "end1", "start2", "end2"}

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from graphreg_cli.errors import SettingError
+from graphreg_cli.errors import SettingError, preview
 from graphreg_cli.tasks.inference import pick_device, predict_graphs
 
 _REGION = re.compile(r"^([^:\s]+):([\d,]+)-([\d,]+)$")
@@ -38,8 +38,7 @@ def parse_region(text: str, sizes: dict[str, int]) -> Region:
     )
     if chrom not in sizes:
         raise SettingError(
-            f"{{region}}: {chrom} is not among the model's chromosomes "
-            f"({', '.join(list(sizes)[:4])}, ...)",
+            f"{{region}}: {chrom} is not among the model's chromosomes ({preview(sizes, 4)})",
             region=text,
         )
     if start < 1 or end < start or end > sizes[chrom]:
