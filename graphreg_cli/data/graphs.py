@@ -8,6 +8,7 @@ into nodes by the model's trunk), the target is CAGE, edges are chromatin contac
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -43,9 +44,37 @@ def load_graphs(
     """
     check_resolutions(inputs.tracks, inputs.target, inputs.bin_size, inputs.fine)
     sizes, names = chromosomes_of(inputs.tracks, inputs.target)
+    edges = graph_edges(inputs, sizes)
+    chroms = [c for c in sizes if only is None or c in only]
+    split = split or find_split(inputs, val, test, chroms)
+    genes = gene_bins(inputs.genes, sizes, inputs.bin_size) if inputs.genes else {}
+    graphs = []
+    with _Tracks(inputs, names) as tracks:
+        for chrom in chroms:
+            count = n_bins(sizes[chrom], inputs.bin_size)
+            mask = np.zeros(count, bool)
+            mask[genes.get(chrom, np.zeros(0, np.int64))] = True
+            pairs, weight = edges.get(chrom, EMPTY)
+            graphs.append(
+                Data(
+                    x=torch.from_numpy(tracks.inputs(chrom, count)),
+                    y=torch.from_numpy(tracks.target(chrom, count)),
+                    edge_index=torch.from_numpy(pairs.T.copy()),
+                    edge_weight=torch.from_numpy(weight),
+                    gene_mask=torch.from_numpy(mask),
+                    chrom=chrom,
+                    split=split.get(chrom, "train"),
+                    num_nodes=count,
+                )
+            )
+    return graphs
+
+
+def graph_edges(inputs: Inputs, sizes: dict[str, int]) -> dict[str, tuple]:
+    """The contacts as ``{chrom: (pairs (E, 2) int64, weight (E,) float32)}`` on the tracks'
+    chromosomes ``sizes``, with notes on what was dropped; none at all is an error."""
     edges, stats = contact_edges(inputs.contacts, sizes, inputs.bin_size, inputs.contact_options)
-    dropped = stats.inter_chromosomal + stats.off_genome
-    if dropped:
+    if stats.inter_chromosomal + stats.off_genome:
         logger.info(
             f"contacts: {stats.inter_chromosomal} between chromosomes and {stats.off_genome} "
             f"off the tracks' chromosomes were dropped ({stats.kept} of {stats.total} kept)"
@@ -64,54 +93,49 @@ def load_graphs(
             f"{len(without)} chromosome(s) without contacts (kept as graphs without edges): "
             f"{preview(without, 5)}"
         )
-    chroms = [c for c in sizes if only is None or c in only]
-    split = split or find_split(inputs, val, test, chroms)
-    genes = gene_bins(inputs.genes, sizes, inputs.bin_size) if inputs.genes else {}
-    paths = [*inputs.tracks, *([inputs.target] if inputs.target else [])]
-    handles = {p: open_bigwig(p) for p in paths}
-    empty: dict[str, list[str]] = {}
-    graphs = []
-    try:
-        for chrom in chroms:
-            count = n_bins(sizes[chrom], inputs.bin_size)
-            columns = []
-            for path in inputs.tracks:
-                values = read_bins(handles[path], names[path][chrom], inputs.fine)
-                if not values.any():
-                    empty.setdefault(path.name, []).append(chrom)
-                columns.append(_fit(values, count * inputs.pool))
-            x = np.stack(columns, axis=1)
-            if inputs.pool > 1:
-                x = x.reshape(count, inputs.pool, len(columns))
-            if inputs.target:
-                y = read_bins(handles[inputs.target], names[inputs.target][chrom], inputs.bin_size)
-            else:
-                y = np.zeros(count, np.float32)
-            mask = np.zeros(count, bool)
-            mask[genes.get(chrom, np.zeros(0, np.int64))] = True
-            pairs, weight = edges.get(chrom, EMPTY)
-            graphs.append(
-                Data(
-                    x=torch.from_numpy(x),
-                    y=torch.from_numpy(y),
-                    edge_index=torch.from_numpy(pairs.T.copy()),
-                    edge_weight=torch.from_numpy(weight),
-                    gene_mask=torch.from_numpy(mask),
-                    chrom=chrom,
-                    split=split.get(chrom, "train"),
-                    num_nodes=count,
-                )
+    return edges
+
+
+class _Tracks:
+    """The input tracks and the target of ``inputs``, open for reading chromosome by
+    chromosome (``names[path][chrom]``: the name each file uses); on closing, warns about
+    tracks that had no data on some chromosomes."""
+
+    def __init__(self, inputs: Inputs, names: dict[Path, dict[str, str]]):
+        self.spec, self.names = inputs, names
+        paths = [*inputs.tracks, *([inputs.target] if inputs.target else [])]
+        self.handles = {p: open_bigwig(p) for p in paths}
+        self.empty: dict[str, list[str]] = {}
+
+    def __enter__(self) -> _Tracks:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for handle in self.handles.values():
+            handle.close()
+        for name, chroms in self.empty.items():
+            logger.warning(
+                f"{name} has no data on {len(chroms)} chromosome(s) ({preview(chroms, 5)}); "
+                "their inputs are all zero"
             )
-    finally:
-        for h in handles.values():
-            h.close()
-    for name, chroms_without in empty.items():
-        logger.warning(
-            f"{name} has no data on {len(chroms_without)} chromosome(s) "
-            f"({preview(chroms_without, 5)}); "
-            "their inputs are all zero"
-        )
-    return graphs
+
+    def inputs(self, chrom: str, count: int) -> np.ndarray:
+        """``(count, n_tracks)`` or, with finer tracks, ``(count, pool, n_tracks)`` float32."""
+        spec, columns = self.spec, []
+        for path in spec.tracks:
+            values = read_bins(self.handles[path], self.names[path][chrom], spec.fine)
+            if not values.any():
+                self.empty.setdefault(path.name, []).append(chrom)
+            columns.append(_fit(values, count * spec.pool))
+        x = np.stack(columns, axis=1)
+        return x.reshape(count, spec.pool, len(columns)) if spec.pool > 1 else x
+
+    def target(self, chrom: str, count: int) -> np.ndarray:
+        """``(count,) float32`` target per graph bin; zeros without a target."""
+        target = self.spec.target
+        if target is None:
+            return np.zeros(count, np.float32)
+        return read_bins(self.handles[target], self.names[target][chrom], self.spec.bin_size)
 
 
 def _fit(values: np.ndarray, length: int) -> np.ndarray:

@@ -266,16 +266,7 @@ def train(
     torch.manual_seed(options.seed)
     np.random.seed(options.seed)
     trainer = Trainer(build_model(model_config).to(device), options, device)
-    config = {
-        "graphreg_version": __version__,
-        "model": model_config.to_json(),
-        "inputs": inputs.to_json(),
-        "features": data.spec.to_json(),
-        "training": asdict(options),
-        "split": {g.chrom: g.split for g in data.graphs},
-        "bin_size": inputs.bin_size,
-        "tiling": data.tiling.to_json(),
-    }
+    config = run_config(inputs, model_config, options, data)
     if resume:
         _check_resumable(out, config)
         trainer.restore(out)
@@ -305,6 +296,22 @@ def train(
     }
     save_json(config, out / CONFIG)
     return Run(out, config)
+
+
+def run_config(
+    inputs: Inputs, model_config: ModelConfig, options: TrainOptions, data: TrainingData
+) -> dict:
+    """What ``config.json`` records: everything needed to rebuild and use the model."""
+    return {
+        "graphreg_version": __version__,
+        "model": model_config.to_json(),
+        "inputs": inputs.to_json(),
+        "features": data.spec.to_json(),
+        "training": asdict(options),
+        "split": {g.chrom: g.split for g in data.graphs},
+        "bin_size": inputs.bin_size,
+        "tiling": data.tiling.to_json(),
+    }
 
 
 def _start_folder(out: Path, config: dict, resume: bool) -> None:
