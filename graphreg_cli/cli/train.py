@@ -13,6 +13,7 @@ from graphreg_cli.cli.options import (
     EdgeMode,
     Loss,
     ModelName,
+    Norm,
     Transform,
     device_option,
 )
@@ -163,6 +164,20 @@ def train(
     ),
     heads: int = typer.Option(M.heads, help="Attention heads (gat).", rich_help_panel=MODEL),
     dropout: float = typer.Option(M.dropout, help="Dropout rate.", rich_help_panel=MODEL),
+    norm: Norm = typer.Option(
+        M.norm,
+        help="Normalisation in the CNN and graph layers: instance (the study's; every bin then "
+        "depends on the whole window), or a local one: batch (GraphReg's), layer, none. "
+        "Local models predict each bin from its neighbourhood and contacts alone, so "
+        "explanations and perturbations are local too (docs/reproduction.md).",
+        rich_help_panel=MODEL,
+    ),
+    edge_scores: bool = typer.Option(
+        M.edge_scores,
+        help="gat: give attention the contact scores as an edge feature, so weaker contacts "
+        "can count for less.",
+        rich_help_panel=MODEL,
+    ),
     window: int = typer.Option(
         T.window,
         help="Chromosomes longer than this (bp) are trained and predicted in windows of "
@@ -223,6 +238,8 @@ def train(
         graph_layers=graph_layers,
         heads=heads,
         dropout=dropout,
+        norm=norm.value,
+        edge_scores=edge_scores,
     )
     options = TrainOptions(
         epochs=epochs,

@@ -59,15 +59,18 @@ class Tiling:
         return [(s, bounds[i], bounds[i + 1]) for i, s in enumerate(starts)]
 
 
-def tile(g: Data, tiling: Tiling) -> list[Data]:
-    """Windows of graph ``g`` (any per-node tensors are sliced, edges kept inside the window
-    and renumbered). Each window has ``own: (n_window,) bool``, ``start: int`` and
-    ``parent: str`` (the chromosome)."""
+def tile(g: Data, tiling: Tiling, margin: int = 0, keys=("x", "y", "gene_mask", "h")) -> list[Data]:
+    """Windows of graph ``g`` (its per-node tensors ``keys`` sliced, edges kept inside the
+    window and renumbered). Each window has ``own: (n_window,) bool``, ``start: int`` and
+    ``parent: str`` (the chromosome). With ``margin``, each window also carries the
+    ``margin`` input nodes before and after it, ``x_before`` and ``x_after`` (zeros beyond
+    the chromosome's ends), for a local model's trunk."""
     n = g.num_nodes
     parts = tiling.owned(n)
     if len(parts) == 1:
         out = g.clone()
         out.own, out.start, out.parent = torch.ones(n, dtype=torch.bool), 0, g.chrom
+        _add_margins(out, g, 0, n, margin)
         return [out]
     width = tiling.window
     src, dst = g.edge_index
@@ -87,12 +90,34 @@ def tile(g: Data, tiling: Tiling) -> list[Data]:
             split=getattr(g, "split", None),
             num_nodes=width,
         )
-        for key in ("x", "y", "gene_mask"):
+        for key in keys:
             if key in g:
                 window[key] = g[key][start:end]
+        _add_margins(window, g, start, end, margin)
         out.append(window)
     return out
 
 
-def tile_all(graphs: list[Data], tiling: Tiling) -> list[Data]:
-    return [w for g in graphs for w in tile(g, tiling)]
+def _add_margins(window: Data, g: Data, start: int, end: int, margin: int) -> None:
+    """``window.x_before`` / ``x_after``: ``g.x`` on the ``margin`` nodes each side of
+    ``[start, end)``, zeros beyond ``g``'s ends."""
+    if margin and "x" in g:
+        window.x_before = _rows(g.x, start - margin, start)
+        window.x_after = _rows(g.x, end, end + margin)
+
+
+def _rows(x: torch.Tensor, a: int, b: int) -> torch.Tensor:
+    """``x[a:b]`` with zero rows where ``[a, b)`` reaches beyond ``[0, len(x))``."""
+    lo, hi = max(a, 0), min(b, len(x))
+    part = x[lo:hi] if lo < hi else x[:0]
+    if lo - a or b - hi:
+        zeros = (
+            x.new_zeros(min(lo, b) - a, *x.shape[1:]),
+            x.new_zeros(b - max(hi, a), *x.shape[1:]),
+        )
+        part = torch.cat([zeros[0], part, zeros[1]])
+    return part
+
+
+def tile_all(graphs: list[Data], tiling: Tiling, margin: int = 0) -> list[Data]:
+    return [w for g in graphs for w in tile(g, tiling, margin)]

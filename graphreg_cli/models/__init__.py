@@ -30,16 +30,37 @@ class ModelConfig:
     kernel_size: int = 3
     window: int = 11  # linear model: bins of the local window
     pool: int = 1  # input bins per graph node (bin_size / input_bin_size)
+    norm: str = "batch"  # normalisation: instance (the study), batch, layer or none
+    edge_scores: bool = True  # gat: the contact score as an edge feature of attention
 
     def to_json(self) -> dict:
         return asdict(self)
 
     @classmethod
     def from_json(cls, data: dict) -> ModelConfig:
-        """A config as stored in a run's ``config.json``; keys of later versions it does not
-        know are refused by the caller, keys it lacks take their defaults (older runs)."""
+        """A config as stored in a run's ``config.json``. Runs saved before these settings
+        existed used InstanceNorm and no edge features, and say so once read."""
         known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
+        legacy = {"norm": "instance", "edge_scores": False}
+        return cls(**{**legacy, **{k: v for k, v in data.items() if k in known}})
+
+    @property
+    def local(self) -> bool:
+        """Whether a prediction depends only on inputs near the bin and its contacts."""
+        from graphreg_cli.models.blocks import LOCAL_NORMS
+
+        return self.norm in LOCAL_NORMS
+
+    @property
+    def margin(self) -> int:
+        """Nodes of context each side of a window that a local trunk reads (0 otherwise);
+        models without a trunk (``linear``) need none."""
+        if not self.local or self.name == "linear":
+            return 0
+        from graphreg_cli.models.blocks import conv_stack, margin_nodes
+
+        stack = conv_stack(1, 1, self.cnn_layers, self.kernel_size, 0.0, self.pool, "none")
+        return margin_nodes(stack, self.pool)
 
 
 class GraphregModel(nn.Module):

@@ -1,5 +1,12 @@
-"""Running a trained model: the device, and predictions for whole chromosomes (window by
-window when the model was trained on windows, stitched back exactly)."""
+"""Running a trained model: the device, and predictions for whole chromosomes.
+
+Models trained on windows are run window by window and stitched back from the nodes each
+window owns. A *local* model (no InstanceNorm, see :mod:`graphreg_cli.models.blocks`) runs in
+two stages instead: its trunk once over each chromosome, in chunks that read ``margin``
+nodes of context each side, then its graph layers and decoder window by window on those
+features — the same result as the windowed path (a test checks it), reading each input bin
+through the trunk once instead of ``window / stride`` times.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +18,7 @@ from graphreg_cli.data.tiles import Tiling, tile
 from graphreg_cli.errors import SettingError
 
 DEVICES = ("auto", "cpu", "cuda")
+TRUNK_CHUNK = 1000  # nodes per trunk chunk: bounded memory on any chromosome
 
 
 def pick_device(name: str) -> torch.device:
@@ -24,20 +32,73 @@ def pick_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-@torch.no_grad()
 def predict_graphs(
     model, graphs: list[Data], device, tiling: Tiling | None = None, batch_size: int = 16
 ) -> list[np.ndarray]:
     """The model's CAGE per chromosome graph, ``[(n_bins,) float32, ...]`` in the order
-    given; chromosomes longer than the tiling's window are predicted window by window and
-    stitched from the nodes each window owns."""
+    given: in two stages for local models with a trunk, else window by window."""
+    if getattr(model, "margin", 0):
+        return predict_two_stage(model, graphs, device, tiling, batch_size)
+    return predict_windows(model, graphs, device, tiling, batch_size)
+
+
+@torch.no_grad()
+def predict_windows(
+    model, graphs: list[Data], device, tiling: Tiling | None = None, batch_size: int = 16
+) -> list[np.ndarray]:
+    """The whole model on each window (with its trunk's margins), stitched from the nodes
+    each window owns."""
     model.eval()
+    windows = _windows(graphs, tiling, getattr(model, "margin", 0))
+    return _stitch(graphs, windows, batch_size, device, lambda b: model(b)["cage"])
+
+
+@torch.no_grad()
+def predict_two_stage(
+    model, graphs: list[Data], device, tiling: Tiling | None = None, batch_size: int = 16
+) -> list[np.ndarray]:
+    """The trunk once per chromosome (:func:`trunk_features`), then graph layers and
+    decoder window by window."""
+    model.eval()
+    ready = []
+    for g in graphs:
+        h = trunk_features(model, g, device)
+        keep = {k: g[k] for k in ("edge_index", "edge_weight", "chrom") if k in g}
+        ready.append(Data(h=h, num_nodes=g.num_nodes, **keep))
+    windows = _windows(ready, tiling, 0)
+    return _stitch(graphs, windows, batch_size, device, lambda b: model.propagate(b.h, b)["cage"])
+
+
+@torch.no_grad()
+def trunk_features(model, g: Data, device, chunk: int = TRUNK_CHUNK) -> torch.Tensor:
+    """A local model's trunk over chromosome ``g``: ``(n_bins, C)``, computed in chunks of
+    ``chunk`` nodes that each read ``model.margin`` nodes of real input each side."""
+    chunks = _windows([g], Tiling(chunk, chunk), model.margin)
+    out = torch.zeros(g.num_nodes, 0)
+    for batch_chunks in (chunks[i : i + 8] for i in range(0, len(chunks), 8)):
+        batch = Batch.from_data_list([w for _, w in batch_chunks]).to(device)
+        h = model.encode(batch).cpu()
+        if out.shape[1] == 0:
+            out = torch.zeros(g.num_nodes, h.shape[1])
+        sizes = [w.num_nodes for _, w in batch_chunks]
+        for (_, w), part in zip(batch_chunks, torch.split(h, sizes)):
+            own = w.own
+            out[w.start + torch.nonzero(own).flatten()] = part[own]
+    return out
+
+
+def _windows(graphs: list[Data], tiling: Tiling | None, margin: int) -> list[tuple[int, Data]]:
+    return [(i, w) for i, g in enumerate(graphs) for w in tile(g, tiling or Tiling(), margin)]
+
+
+def _stitch(graphs, windows, batch_size, device, run) -> list[np.ndarray]:
+    """Run ``run(batch) -> (N,)`` over ``windows`` in batches; keep each window's owned
+    nodes in its chromosome's output."""
     out = [np.zeros(g.num_nodes, np.float32) for g in graphs]
-    windows = [(i, w) for i, g in enumerate(graphs) for w in tile(g, tiling or Tiling())]
     for j in range(0, len(windows), batch_size):
         chunk = windows[j : j + batch_size]
         batch = Batch.from_data_list([w for _, w in chunk]).to(device)
-        pred = model(batch)["cage"].cpu()
+        pred = run(batch).cpu()
         sizes = [w.num_nodes for _, w in chunk]
         for (i, w), p in zip(chunk, torch.split(pred, sizes)):
             own = w.own.numpy()

@@ -82,14 +82,17 @@ class TrainingData:
     val: list[Data]
 
 
-def prepare_data(inputs: Inputs, options: TrainOptions, val=None, test=None) -> TrainingData:
+def prepare_data(
+    inputs: Inputs, options: TrainOptions, val=None, test=None, margin: int = 0
+) -> TrainingData:
     """Read ``inputs``, split the chromosomes, fit the track scaling on the training ones
-    and tile long chromosomes into windows."""
+    and tile long chromosomes into windows (with ``margin`` nodes of context each side for
+    a local model's trunk)."""
     graphs = load_graphs(inputs, val=val, test=test)
     spec = FeatureSpec.fit(graphs, options.gene_input, options.edges, options.transform)
     tiling = Tiling.from_bp(options.window, options.stride, inputs.bin_size)
     ready = [spec.apply(g) for g in graphs]
-    train_set = tile_all([g for g in ready if g.split == "train"], tiling)
+    train_set = tile_all([g for g in ready if g.split == "train"], tiling, margin)
     if not train_set:
         raise SettingError(
             "no training chromosome left after the split; check {val_chroms} and {test_chroms}",
@@ -261,8 +264,9 @@ def train(
             "without a gene channel (give genes for ROI metrics and better predictions)"
         )
         options = replace(options, gene_input=False)
-    data = prepare_data(inputs, options, val, test)
-    model_config = replace(model_config, in_features=data.spec.in_features, pool=inputs.pool)
+    model_config = replace(model_config, pool=inputs.pool)
+    data = prepare_data(inputs, options, val, test, model_config.margin)
+    model_config = replace(model_config, in_features=data.spec.in_features)
     torch.manual_seed(options.seed)
     np.random.seed(options.seed)
     trainer = Trainer(build_model(model_config).to(device), options, device)
