@@ -8,7 +8,15 @@ import typer
 from rich.table import Table
 
 from graphreg_cli.cli.console import console, progress_bar
-from graphreg_cli.cli.options import Device, Method, Part, device_option, genes_option, run_option
+from graphreg_cli.cli.options import (
+    Background,
+    Device,
+    Method,
+    Part,
+    device_option,
+    genes_option,
+    run_option,
+)
 from graphreg_cli.errors import SettingError
 
 
@@ -43,9 +51,16 @@ def explain(
     split: Part = typer.Option("all", help="Chromosomes to explain."),
     window: int = typer.Option(0, help="Also score bins within this many bins of each gene."),
     width: int = typer.Option(5, help="Bins per element (deleted / summed), centred."),
+    background: Background = typer.Option(
+        "zero",
+        help="What a deleted element's tracks become: zero (no signal), median (each track's "
+        "median over the window) or shuffle (another stretch of the window).",
+    ),
+    steps: int = typer.Option(8, help="Points on the integrated-gradients path."),
     device: Device = device_option(),
 ) -> None:
-    """Score the elements that drive each gene: saliency, in-silico deletion, ABC, distance.
+    """Score the elements that drive each gene: saliency, integrated gradients, in-silico
+    deletion, ABC, distance (and GAT attention).
 
     Writes OUTPUT (BEDPE: IGV draws arcs; score = |score| scaled to 1-1000; column 11 is the
     effect sign, +1 enhancer / -1 silencer; column 12 the method) and a TSV with every
@@ -59,7 +74,7 @@ def explain(
     from graphreg_cli.tasks.runs import Run
 
     run = Run.open(model)
-    options = ExplainOptions(window=window, width=width)
+    options = ExplainOptions(window=window, width=width, background=background.value, steps=steps)
     with progress_bar() as progress:
         task = progress.add_task("explaining chromosomes", total=None)
         scores = run.explain(
@@ -89,12 +104,25 @@ def explain(
         f"{len(links)} among {metrics['pairs'].iat[0]} candidate pairs)",
         title_justify="left",
     )
-    for column in ("method", "AUPRC", "AUROC", "sign right"):
-        table.add_column(column, justify="left" if column == "method" else "right")
-    for row in metrics.itertuples():
-        table.add_row(
-            row.method, f"{row.auprc:.3f}", f"{row.auroc:.3f}", f"{row.sign_accuracy:.1%}"
-        )
+    columns = {
+        "method": "method",
+        "auprc": "AUPRC",
+        "auroc": "AUROC",
+        "enhancer_sign": "enhancers +",
+        "silencer_sign": "silencers −",
+        "enhancer_auprc": "AUPRC enh. (+)",
+        "silencer_auprc": "AUPRC sil. (−)",
+    }
+    for key, label in columns.items():
+        table.add_column(label, justify="left" if key == "method" else "right")
+    for row in metrics.to_dict("records"):
+        cells = [row["method"]]
+        for key in list(columns)[1:]:
+            value = row[key]
+            cells.append(
+                "–" if value != value else f"{value:.1%}" if "sign" in key else f"{value:.3f}"
+            )
+        table.add_row(*cells)
     console.print(table)
     pr_plot = pr_plot or output.with_suffix(".pr.png")
     plot_pr(scores, links, pr_plot)

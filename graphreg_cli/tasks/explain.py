@@ -6,9 +6,11 @@ the bins within ``window`` bins of it (at least ``min_distance`` away). Each met
 
 - ``saliency``: gradient x input of the gene's prediction, summed over the candidate's
   ``width`` bins and the input tracks (GraphReg's saliency);
+- ``integrated_gradients``: the same with gradients averaged along the path from a
+  zero-signal baseline to the input (does not saturate);
 - ``deletion``: the gene's prediction minus its prediction with the candidate's ``width`` bins
-  set to background (0) in every track: positive = the element raises expression (enhancer),
-  negative = it lowers it (silencer);
+  set to background in every track (``zero`` by default; see ``background``): positive =
+  the element raises expression (enhancer), negative = it lowers it (silencer);
 - ``abc``: activity x contact, normalised per gene (the ABC model): activity = mean input
   signal over the candidate's bins, contact = the contact's score, or ``1 / distance`` (in
   bins) for window candidates without a contact;
@@ -40,12 +42,16 @@ from graphreg_cli.tasks.runs import PARTS
 class ExplainOptions:
     """``window``: also score bins within this many bins of each gene (0: contacts only);
     ``min_distance``: window candidates at least this far; ``width``: bins per element;
-    ``batch_size``: perturbed copies per forward pass."""
+    ``batch_size``: perturbed copies per forward pass; ``background``: what a deleted
+    element's tracks become (``zero``, ``median``, ``shuffle``); ``steps``: points on the
+    integrated-gradients path."""
 
     window: int = 0
     min_distance: int = 3
     width: int = 5
     batch_size: int = 64
+    background: str = "zero"
+    steps: int = 8
 
 
 def candidates(g: Data, window: int, min_distance: int) -> dict[int, dict[int, float]]:
@@ -83,7 +89,7 @@ def explain_graph(
     elements = np.array([r[1] for r in rows])
     contact = np.array([r[2] for r in rows], dtype=np.float64)
     ready = ready.to(device)
-    width = options.width
+    width, steps = options.width, options.steps
     tracks = n_tracks
     return pd.DataFrame(
         {
@@ -93,8 +99,11 @@ def explain_graph(
             "distance": np.abs(elements - genes),
             "contact": contact,
             "saliency": attribution.saliency(model, ready, genes, elements, tracks, width),
+            "integrated_gradients": attribution.integrated_gradients(
+                model, ready, genes, elements, tracks, width, steps
+            ),
             "deletion": attribution.deletion(
-                model, ready, genes, elements, tracks, width, options.batch_size
+                model, ready, genes, elements, tracks, width, options.batch_size, options.background
             ),
             "abc": attribution.abc(g.x.numpy().astype(np.float64), genes, elements, contact, width),
             "inverse_distance": attribution.inverse_distance(genes, elements),
@@ -111,7 +120,8 @@ def explain_windows(
     are not candidates, as the model never saw them — and bins are mapped back to the
     chromosome. Memory stays that of one window."""
     frames = []
-    for raw, windowed in zip(tile(g, tiling), tile(ready, tiling)):
+    margin = getattr(model, "margin", 0)
+    for raw, windowed in zip(tile(g, tiling), tile(ready, tiling, margin)):
         raw.gene_mask = raw.gene_mask & raw.own
         scores = explain_graph(model, raw, windowed, n_tracks, options, device)
         if len(scores):

@@ -10,12 +10,14 @@ from graphreg_cli.tasks.metrics import rank
 
 METHODS = {  # method -> score column of the explanation table
     "saliency": "saliency",
+    "integrated_gradients": "integrated_gradients",
     "deletion": "deletion",
     "abc": "abc",
     "distance": "inverse_distance",
     "attention": "attention",
 }
-SIGNED = ("saliency", "deletion")  # methods whose sign says enhancer (+) or silencer (-)
+# methods whose sign says enhancer (+) or silencer (-)
+SIGNED = ("saliency", "integrated_gradients", "deletion")
 KEY = ["chrom", "gene_bin", "element_bin"]
 
 
@@ -62,22 +64,36 @@ def labelled(scores: pd.DataFrame, truth: pd.DataFrame):
 
 
 def truth_metrics(scores: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
-    """Per method: AUPRC, AUROC, and the share of true links whose effect sign is right.
+    """Per method, unsigned: AUPRC and AUROC of true links among all candidate pairs, and
+    the share of true links whose effect sign is right; signed: the share of enhancer links
+    called enhancers and of silencer links called silencers, and the AUPRC of finding
+    enhancer links by their positive effect and silencer links by their negative effect
+    (unsigned methods count every score as positive, so they cannot find silencers so).
 
     ``scores``: the explanation table; ``truth``: ``chrom, gene_bin, element_bin, sign``.
     Methods with no scores (attention of a non-GAT model) are left out.
     """
     rows = []
     for method, score, sign, label, true_sign in labelled(scores, truth):
-        right = (sign[label] == true_sign[label]).mean() if label.any() else np.nan
+        effect = sign * score
+        enhancers, silencers = label & (true_sign > 0), label & (true_sign < 0)
         rows.append(
             {
                 "method": method,
                 "auprc": average_precision(score, label),
                 "auroc": auroc(score, label),
-                "sign_accuracy": float(right),
+                "sign_accuracy": _share(sign[label] == true_sign[label]),
+                "enhancer_sign": _share(sign[enhancers] > 0),
+                "silencer_sign": _share(sign[silencers] < 0),
+                "enhancer_auprc": average_precision(effect, enhancers),
+                "silencer_auprc": average_precision(-effect, silencers),
                 "pairs": int(len(label)),
                 "true_links": int(label.sum()),
+                "silencer_links": int(silencers.sum()),
             }
         )
     return pd.DataFrame(rows)
+
+
+def _share(hits: np.ndarray) -> float:
+    return float(hits.mean()) if len(hits) else float("nan")
