@@ -476,3 +476,27 @@ def test_real_genomes_default_to_links_within_2_mb(tmp_path):
         assert params["max_link_distance"] == (2_000_000 if name == "near" else 0)
     # a gene with fewer than 3 enhancers within 2 Mb takes the nearest ones
     assert within["near"] > 0.95 and within["anywhere"] < 0.2
+
+
+def test_decoys_score_weaker_than_true_links_but_overlap(tmp_path):
+    """--decoy-score-ratio: decoy contacts' median count is that share of true links'; the
+    two distributions overlap; everything else is what the same seed gives without scores."""
+    params = dict(chromosomes=4, bins=400, split=(2, 1, 1), decoy_contacts=60, seed=3)
+    data = simulate(SimulationParams(**params, decoy_score_ratio=0.5))
+    links = np.concatenate(
+        [c.contact_scores[: len(c.contacts) - c.n_decoys] for c in data.chromosomes]
+    )
+    decoys = np.concatenate(
+        [c.contact_scores[len(c.contacts) - c.n_decoys :] for c in data.chromosomes]
+    )
+    assert 0.4 < np.median(decoys) / np.median(links) < 0.6
+    assert decoys.max() > np.median(links)  # overlapping, not separable by a threshold
+    other = simulate(SimulationParams(**params, decoy_score_ratio=1.0))
+    for a, b in zip(data.chromosomes, other.chromosomes):
+        np.testing.assert_array_equal(a.cage, b.cage)
+        np.testing.assert_array_equal(a.contacts, b.contacts)
+    data.write(tmp_path)
+    scores = read_bedpe(tmp_path / "contacts.bedpe")["score"].astype(int)
+    assert scores.min() >= 1 and scores.nunique() > 10
+    with pytest.raises(GraphregError, match=r"decoy_score_ratio=0 must be in \(0, 1\]"):
+        SimulationParams(decoy_score_ratio=0).check()

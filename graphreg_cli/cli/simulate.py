@@ -169,6 +169,12 @@ def simulate(
         help="'weaker': silencer DNase peaks ~4x weaker (the study); 'same': drawn like "
         "enhancers', so only the graph can tell them apart.",
     ),
+    decoy_score_ratio: float = typer.Option(
+        DEFAULTS.decoy_score_ratio,
+        help="With --decoy-contacts: contacts get loop-caller-like counts (log-normal, true "
+        "links' median 30), decoys' median this share of true links', so weaker on the whole "
+        "but overlapping, as real loop calls that regulate nothing. In (0, 1].",
+    ),
     decoy_contacts: int = typer.Option(
         DEFAULTS.decoy_contacts,
         help="Extra contacts per chromosome (per 1000 bins with --chrom-sizes/--genome) that "
@@ -223,6 +229,7 @@ def simulate(
         cage_noise=cage_noise,
         silencer_signal=silencer_signal.value,
         decoy_contacts=decoy_contacts,
+        decoy_score_ratio=decoy_score_ratio,
         max_link_distance=_link_distance(max_link_distance, bool(sizes)),
         seed=seed,
         input_bin_size=input_bin_size,

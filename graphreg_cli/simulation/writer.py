@@ -82,15 +82,21 @@ def regulators_frame(data: Dataset) -> pd.DataFrame:
 
 
 def contacts_frame(data: Dataset) -> pd.DataFrame:
-    """Every contact (true links and decoys alike, undistinguished) as BEDPE, score 1."""
+    """Every contact (true links and decoys alike, undistinguished) as BEDPE, sorted; the
+    score is the simulated count when the dataset has decoys, else 1."""
     size = data.params.bin_size
     rows = []
     for c in data.chromosomes:
         n = c.length
-        for a, b in sorted(map(tuple, c.contacts.tolist())):
-            rows.append((c.name, a * size, _end(a, size, n), c.name, b * size, _end(b, size, n)))
-    frame = pd.DataFrame(rows, columns=["chrom1", "start1", "end1", "chrom2", "start2", "end2"])
-    frame["name"], frame["score"] = ".", 1
+        scores = c.contact_scores if c.contact_scores is not None else np.ones(len(c.contacts))
+        for (a, b), score in sorted(zip(map(tuple, c.contacts.tolist()), scores.tolist())):
+            rows.append(
+                (c.name, a * size, _end(a, size, n), c.name, b * size, _end(b, size, n), score)
+            )
+    columns = ["chrom1", "start1", "end1", "chrom2", "start2", "end2", "score"]
+    frame = pd.DataFrame(rows, columns=columns)
+    frame.insert(6, "name", ".")
+    frame["score"] = frame["score"].round().astype(np.int64)
     return frame
 
 
