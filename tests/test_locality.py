@@ -130,3 +130,25 @@ def test_integrated_gradients_of_a_linear_model_are_gradient_times_input():
     sal = saliency(model, g, genes, elements, n_tracks=2, width=3)
     assert ig == pytest.approx(sal, rel=1e-4, abs=1e-6)
     assert abs(sal).max() > 1e-3
+
+
+def test_threads_follow_the_cpus_allotted(monkeypatch):
+    import os
+
+    from graphreg_cli.errors import SettingError
+    from graphreg_cli.tasks.inference import allotted_cpus, set_threads
+
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.delenv("SLURM_CPUS_PER_TASK", raising=False)
+    assert allotted_cpus() == len(os.sched_getaffinity(0))
+    monkeypatch.setenv("SLURM_CPUS_PER_TASK", "3")
+    assert allotted_cpus() == 3
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    assert allotted_cpus() == 1
+    before = torch.get_num_threads()
+    try:
+        assert set_threads(None) == 1 and torch.get_num_threads() == 1
+        with pytest.raises(SettingError, match="threads=0 must be at least 1"):
+            set_threads(0)
+    finally:
+        torch.set_num_threads(before)

@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 
 from graphreg_cli.cli.console import console
-from graphreg_cli.cli.options import Device, Part, device_option, run_option
+from graphreg_cli.cli.options import Device, Part, device_option, run_option, threads_option
 
 LABELS = {
     "mse": "MSE, all bins (study's Test MSE)",
@@ -35,6 +35,7 @@ def evaluate(
         "predicted, contacts.",
     ),
     device: Device = device_option(),
+    threads: int = threads_option(),
 ) -> None:
     """Score a trained model: study's MSE and ROI MSE, Poisson NLL, Pearson/Spearman r.
 
@@ -42,8 +43,10 @@ def evaluate(
     """
     from graphreg_cli.io.atomic import atomic_text
     from graphreg_cli.tasks.evaluate import save_metrics
+    from graphreg_cli.tasks.inference import set_threads
     from graphreg_cli.tasks.runs import Run
 
+    set_threads(threads)
     evaluation = Run.open(model).evaluate(split.value, device.value)
     if per_gene is not None:
         with atomic_text(per_gene) as handle:

@@ -16,6 +16,7 @@ from graphreg_cli.cli.options import (
     device_option,
     genes_option,
     run_option,
+    threads_option,
 )
 from graphreg_cli.errors import SettingError
 
@@ -58,6 +59,7 @@ def explain(
     ),
     steps: int = typer.Option(8, help="Points on the integrated-gradients path."),
     device: Device = device_option(),
+    threads: int = threads_option(),
 ) -> None:
     """Score the elements that drive each gene: saliency, integrated gradients, in-silico
     deletion, ABC, distance (and GAT attention).
@@ -69,10 +71,12 @@ def explain(
     from graphreg_cli.io.atomic import atomic_path
     from graphreg_cli.io.links import read_truth, write_links
     from graphreg_cli.tasks.explain import ExplainOptions
+    from graphreg_cli.tasks.inference import set_threads
     from graphreg_cli.tasks.plots import plot_pr
     from graphreg_cli.tasks.ranking import METHODS, truth_metrics
     from graphreg_cli.tasks.runs import Run
 
+    set_threads(threads)
     run = Run.open(model)
     options = ExplainOptions(window=window, width=width, background=background.value, steps=steps)
     with progress_bar() as progress:
@@ -144,11 +148,14 @@ def perturb(
     ),
     top: int = typer.Option(10, help="How many of the most affected genes to print."),
     device: Device = device_option(),
+    threads: int = threads_option(),
 ) -> None:
     """Knock a region's input down (or up) and write the predicted change in CAGE."""
+    from graphreg_cli.tasks.inference import set_threads
     from graphreg_cli.tasks.predict import write_prediction
     from graphreg_cli.tasks.runs import Run
 
+    set_threads(threads)
     run = Run.open(model)
     result = run.perturb(region, scale, device.value)
     write_prediction(output, run.inputs.sizes(), result.delta, run.inputs.bin_size)

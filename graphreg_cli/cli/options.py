@@ -50,3 +50,15 @@ def genes_option(help: str = "Genes BED or GTF (default: the run's).") -> Path:
 def device_option(panel: str | None = None) -> Device:
     """``--device auto|cpu|cuda``."""
     return typer.Option("auto", help="auto picks a GPU when present.", rich_help_panel=panel)
+
+
+def threads_option(panel: str | None = None) -> int | None:
+    """``--threads N``: CPU threads for PyTorch."""
+    return typer.Option(
+        None,
+        min=1,
+        show_default="the CPUs allotted: OMP_NUM_THREADS, SLURM_CPUS_PER_TASK or the affinity",
+        help="CPU threads. On a machine shared with other jobs, 1 per process is often "
+        "faster (docs/benchmarks.md).",
+        rich_help_panel=panel,
+    )

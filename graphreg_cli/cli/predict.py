@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 
 from graphreg_cli.cli.console import console
-from graphreg_cli.cli.options import Device, device_option, genes_option, run_option
+from graphreg_cli.cli.options import Device, device_option, genes_option, run_option, threads_option
 from graphreg_cli.errors import GraphregError
 
 
@@ -35,6 +35,7 @@ def predict(
     ),
     genes: Path = genes_option("Genes BED or GTF for new inputs (default: the run's)."),
     device: Device = device_option(),
+    threads: int = threads_option(),
 ) -> None:
     """Predict CAGE on every chromosome and write it as a bigWig.
 
@@ -42,6 +43,7 @@ def predict(
     igv_session.xml showing prediction beside truth when a genome FASTA is beside the inputs.
     """
     from graphreg_cli.io.bigwig import copy_to_stdout
+    from graphreg_cli.tasks.inference import set_threads
     from graphreg_cli.tasks.predict import new_inputs, write_prediction, write_session
     from graphreg_cli.tasks.runs import Run
 
@@ -55,6 +57,7 @@ def predict(
         if len(files) < 2:
             raise typer.BadParameter("give TRACK.bw ... CONTACTS.bedpe", param_hint="FILES")
         *tracks, contacts = files
+    set_threads(threads)
     run = Run.open(model)
     inputs = new_inputs(run, tracks, contacts, genes)
     preds = run.predict(inputs=inputs, device=device.value)

@@ -16,11 +16,13 @@ from graphreg_cli.cli.options import (
     Norm,
     Transform,
     device_option,
+    threads_option,
 )
 from graphreg_cli.data.edges import ContactOptions
 from graphreg_cli.data.inputs import Inputs
 from graphreg_cli.errors import NAME_ONLY, SettingError
 from graphreg_cli.models import ModelConfig
+from graphreg_cli.tasks.inference import set_threads
 from graphreg_cli.tasks.runs import DEFAULT_RUN
 from graphreg_cli.tasks.train import TrainOptions
 from graphreg_cli.tasks.train import train as run_training
@@ -220,6 +222,7 @@ def train(
         False, help="Continue an interrupted run in --out.", rich_help_panel=TRAINING
     ),
     device: Device = device_option(HARDWARE),
+    threads: int = threads_option(HARDWARE),
 ) -> None:
     """Train Epi-GraphReg (or a baseline) to predict CAGE from tracks and contacts.
 
@@ -227,6 +230,7 @@ def train(
     OUT/config.json (absolute input paths, normalisation, split) and OUT/train_log.tsv.
     Ctrl-C saves a checkpoint; run again with --resume to continue.
     """
+    set_threads(threads)
     contact_options = ContactOptions(contacts_format.value, max_fdr, min_score, top_k)
     inputs = resolve_inputs(files, target, genes, bin_size, input_bin_size, contact_options)
     if inputs.target is None:

@@ -10,6 +10,8 @@ through the trunk once instead of ``window / stride`` times.
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import torch
 from torch_geometric.data import Batch, Data
@@ -18,7 +20,30 @@ from graphreg_cli.data.tiles import Tiling, tile
 from graphreg_cli.errors import SettingError
 
 DEVICES = ("auto", "cpu", "cuda")
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "SLURM_CPUS_PER_TASK")
 TRUNK_CHUNK = 1000  # nodes per trunk chunk: bounded memory on any chromosome
+
+
+def allotted_cpus() -> int:
+    """The CPUs this process may use: ``OMP_NUM_THREADS`` or ``SLURM_CPUS_PER_TASK`` when
+    set, else the CPUs of its affinity mask (a container's or a batch job's share), else all."""
+    for name in THREAD_VARIABLES:
+        value = os.environ.get(name, "")
+        if value.isdigit() and int(value) > 0:
+            return int(value)
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def set_threads(threads: int | None = None) -> int:
+    """Give PyTorch ``threads`` CPU threads (default :func:`allotted_cpus`); returns them."""
+    if threads is not None and threads < 1:
+        raise SettingError("{threads} must be at least 1", threads=threads)
+    threads = threads or allotted_cpus()
+    torch.set_num_threads(threads)
+    return threads
 
 
 def pick_device(name: str) -> torch.device:
