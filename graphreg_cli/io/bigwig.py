@@ -74,10 +74,13 @@ def _binned_sums(handle, chrom: str, length: int, bin_size: int) -> np.ndarray:
         integral[at < 0] = 0.0
         return np.diff(integral)
     values = handle.values(chrom, 0, length, numpy=True)
-    np.nan_to_num(values, copy=False, nan=0.0, posinf=0.0, neginf=0.0)
-    padded = np.zeros(count * bin_size, dtype=np.float64)
-    padded[:length] = values
-    return padded.reshape(count, bin_size).sum(axis=1)
+    values[~np.isfinite(values)] = 0.0  # missing data (NaN) counts as 0
+    full = length // bin_size  # bins that end inside the chromosome: no padded copy
+    sums = np.empty(count, dtype=np.float64)
+    sums[:full] = values[: full * bin_size].reshape(full, bin_size).sum(axis=1, dtype=np.float64)
+    if full < count:
+        sums[full] = values[full * bin_size :].sum(dtype=np.float64)
+    return sums
 
 
 def read_bins(handle, chrom: str, bin_size: int, stat: str = "mean") -> np.ndarray:
