@@ -18,6 +18,14 @@ over three genome sizes (the first chromosomes of hg38 making up ~1/4, ~1/2 and 
 and, for loading, three contact counts. Peak memory is the process's maximum RSS.
 
     python benchmarks/genome_scale.py --workdir /tmp/graphreg_scale [--json out.json]
+
+``--compare-predict`` measures only genome-wide predict, old path against new, side by side
+in one run: a model with the study's InstanceNorm (every window of 6 Mb every 2 Mb through
+the whole model, the trunk reading each bin three times) against a local one (BatchNorm:
+the trunk once per chromosome, graph layers and decoder per window). Both models are
+trained for one epoch on chr21 only (prediction time does not depend on the weights);
+``--repeats`` runs each predict that many times, alternating, and reports medians with the
+load average before and after.
 """
 
 from __future__ import annotations
@@ -156,6 +164,25 @@ def measure(step: str, work: Path, contacts: str, chroms: list[str]) -> dict:
             test=[],
         )
         result["epoch_seconds"] = run.result["seconds"]
+    elif step.startswith("fit-"):  # a model to predict with: one epoch on one chromosome
+        import graphreg_cli.tasks.train as train_module
+        from graphreg_cli.tasks.train import TrainOptions, train
+
+        _only(train_module, chroms)
+        norm = step.removeprefix("fit-")
+        options = TrainOptions(epochs=1, min_epochs=1, device="cpu")
+        train(inputs, work / f"run_{norm}", ModelConfig(name="gat", norm=norm), options, val=[])
+    elif step.startswith("predict-"):  # genome-wide, every chromosome
+        import graphreg_cli.tasks.runs as runs_module
+        from graphreg_cli.tasks.predict import write_prediction
+        from graphreg_cli.tasks.runs import Run
+
+        loading = _only(runs_module, list(inputs.sizes()))
+        run = Run.open(work / f"run_{step.removeprefix('predict-')}")
+        preds = run.predict(device="cpu")
+        write_prediction(work / "predicted.bw", inputs.sizes(), preds, inputs.bin_size)
+        result["predicted_chromosomes"] = len(preds)
+        result["load_seconds"] = round(loading[0], 1)
     elif step == "predict":
         import graphreg_cli.tasks.runs as runs_module
         from graphreg_cli.tasks.predict import write_prediction
@@ -170,6 +197,32 @@ def measure(step: str, work: Path, contacts: str, chroms: list[str]) -> dict:
     result["seconds"] = round(time.perf_counter() - start, 1)
     result["peak_gb"] = round(_rss_gb(), 2)
     return result
+
+
+def compare_predict(work: Path, repeats: int) -> None:
+    """Genome-wide predict, the old path (InstanceNorm, windows) against the new one (a
+    local model, trunk once per chromosome), alternating, medians of ``repeats``."""
+    import os
+    import statistics
+
+    for norm in ("instance", "batch"):
+        if not (work / f"run_{norm}" / "model.pt").exists():
+            run_child(f"fit-{norm}", work, "contacts_1000k.bedpe", ["chr21"])
+    load_before = os.getloadavg()
+    times: dict[str, list[dict]] = {"instance": [], "batch": []}
+    for _ in range(repeats):
+        for norm in times:
+            times[norm].append(run_child(f"predict-{norm}", work, "contacts_1000k.bedpe", ["-"]))
+    load_after = os.getloadavg()
+    print(f"load average before {load_before}, after {load_after}")
+    print("| path | genome-wide predict (s), median | load (s) | model + bigWig (s) | runs |")
+    print("| --- | ---: | ---: | ---: | --- |")
+    label = {"instance": "old: InstanceNorm, windowed", "batch": "new: local, trunk once"}
+    for norm, rows in times.items():
+        total = statistics.median(r["seconds"] for r in rows)
+        load = statistics.median(r["load_seconds"] for r in rows)
+        each = ", ".join(f"{r['seconds']:.1f}" for r in rows)
+        print(f"| {label[norm]} | {total:.1f} | {load:.1f} | {total - load:.1f} | {each} |")
 
 
 def _only(module, chroms: list[str]) -> list[float]:
@@ -244,6 +297,8 @@ def main() -> None:
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--contacts", default="contacts_1000k.bedpe", help=argparse.SUPPRESS)
     parser.add_argument("--chroms", help=argparse.SUPPRESS)
+    parser.add_argument("--compare-predict", action="store_true")
+    parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     if args.child:
         print(json.dumps(measure(args.child, args.workdir, args.contacts, args.chroms.split(","))))
@@ -252,6 +307,9 @@ def main() -> None:
 
     args.workdir.mkdir(parents=True, exist_ok=True)
     prepare(args.workdir)
+    if args.compare_predict:
+        compare_predict(args.workdir, args.repeats)
+        return
     from graphreg_cli.io.bigwig import bigwig_chroms
 
     sizes = bigwig_chroms(args.workdir / "data" / "dnase.bw")
