@@ -152,3 +152,20 @@ def test_threads_follow_the_cpus_allotted(monkeypatch):
             set_threads(0)
     finally:
         torch.set_num_threads(before)
+
+
+def test_trunk_once_is_refused_for_instance_norm_runs():
+    from graphreg_cli.errors import SettingError
+    from graphreg_cli.tasks.inference import predict_graphs
+
+    model = _model("gat", "instance")
+    with pytest.raises(SettingError) as info:
+        predict_graphs(model, [_graph()], "cpu", inference="once")
+    assert info.value.cli_message().startswith("--inference once: this model's outputs depend")
+    assert "train with a local --norm" in info.value.cli_message()
+    local = _model("gat", "layer")
+    once, windows = (
+        predict_graphs(local, [_graph()], "cpu", Tiling(90, 30), inference=path)[0]
+        for path in ("once", "windows")
+    )
+    torch.testing.assert_close(torch.from_numpy(once), torch.from_numpy(windows), atol=1e-5, rtol=0)

@@ -12,7 +12,7 @@ from graphreg_cli.io.contacts import CONTACT_FORMATS
 from graphreg_cli.models import MODEL_NAMES
 from graphreg_cli.models.blocks import NORMS
 from graphreg_cli.tasks.attribution import BACKGROUNDS
-from graphreg_cli.tasks.inference import DEVICES
+from graphreg_cli.tasks.inference import DEVICES, PATHS
 from graphreg_cli.tasks.ranking import METHODS
 from graphreg_cli.tasks.runs import DEFAULT_RUN, PARTS
 from graphreg_cli.tasks.train import LOSSES
@@ -33,6 +33,7 @@ Part = _choices("Part", PARTS)
 Method = _choices("Method", METHODS)
 Norm = _choices("Norm", NORMS)
 Background = _choices("Background", BACKGROUNDS)
+Inference = _choices("Inference", PATHS)
 
 
 def run_option() -> Path:

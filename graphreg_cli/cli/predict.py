@@ -9,7 +9,14 @@ from pathlib import Path
 import typer
 
 from graphreg_cli.cli.console import console
-from graphreg_cli.cli.options import Device, device_option, genes_option, run_option, threads_option
+from graphreg_cli.cli.options import (
+    Device,
+    Inference,
+    device_option,
+    genes_option,
+    run_option,
+    threads_option,
+)
 from graphreg_cli.errors import GraphregError
 
 
@@ -34,6 +41,13 @@ def predict(
         help="bigWig to write (default: stdout when redirected).",
     ),
     genes: Path = genes_option("Genes BED or GTF for new inputs (default: the run's)."),
+    inference: Inference = typer.Option(
+        "auto",
+        help="once: the CNN trunk once per chromosome, then graph layers per window (local "
+        "models: fastest); windows: the whole model on 6 Mb windows every 2 Mb, as GraphReg "
+        "(the only way for --norm instance runs); auto: once where the model allows it. "
+        "Both give the same numbers.",
+    ),
     device: Device = device_option(),
     threads: int = threads_option(),
 ) -> None:
@@ -60,7 +74,7 @@ def predict(
     set_threads(threads)
     run = Run.open(model)
     inputs = new_inputs(run, tracks, contacts, genes)
-    preds = run.predict(inputs=inputs, device=device.value)
+    preds = run.predict(inputs=inputs, device=device.value, inference=inference.value)
     sizes, bin_size = (inputs or run.inputs).sizes(), run.inputs.bin_size
     if output is not None:
         write_prediction(output, sizes, preds, bin_size)

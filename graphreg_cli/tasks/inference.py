@@ -17,9 +17,10 @@ import torch
 from torch_geometric.data import Batch, Data
 
 from graphreg_cli.data.tiles import Tiling, tile
-from graphreg_cli.errors import SettingError
+from graphreg_cli.errors import NAME_ONLY, SettingError
 
 DEVICES = ("auto", "cpu", "cuda")
+PATHS = ("auto", "once", "windows")  # how predictions are run: see predict_graphs
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "SLURM_CPUS_PER_TASK")
 TRUNK_CHUNK = 1000  # nodes per trunk chunk: bounded memory on any chromosome
 
@@ -58,11 +59,29 @@ def pick_device(name: str) -> torch.device:
 
 
 def predict_graphs(
-    model, graphs: list[Data], device, tiling: Tiling | None = None, batch_size: int = 16
+    model,
+    graphs: list[Data],
+    device,
+    tiling: Tiling | None = None,
+    batch_size: int = 16,
+    inference: str = "auto",
 ) -> list[np.ndarray]:
     """The model's CAGE per chromosome graph, ``[(n_bins,) float32, ...]`` in the order
-    given: in two stages for local models with a trunk, else window by window."""
-    if getattr(model, "margin", 0):
+    given. ``inference``: ``once`` (the trunk once per chromosome: local models with a
+    trunk), ``windows`` (the whole model window by window) or ``auto`` (``once`` where the
+    model allows it). Both give the same numbers for a local model."""
+    if inference not in PATHS:
+        raise SettingError(f"{{inference}}: choose {', '.join(PATHS)}", inference=inference)
+    once = bool(getattr(model, "margin", 0))
+    if inference == "once" and not once:
+        raise SettingError(
+            "{inference}: this model's outputs depend on whole windows (InstanceNorm, or no "
+            "trunk), so its trunk cannot run once per chromosome; use windows, or train with "
+            "a local {norm} (batch, layer, none)",
+            inference="once",
+            norm=NAME_ONLY,
+        )
+    if once and inference != "windows":
         return predict_two_stage(model, graphs, device, tiling, batch_size)
     return predict_windows(model, graphs, device, tiling, batch_size)
 

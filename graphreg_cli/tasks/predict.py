@@ -40,13 +40,15 @@ def new_inputs(run, tracks=None, contacts=None, genes=None) -> Inputs | None:
     return replace(recorded, **changes)
 
 
-def predict(run, chromosomes=None, inputs: Inputs | None = None, device="auto"):
+def predict(run, chromosomes=None, inputs: Inputs | None = None, device="auto", inference="auto"):
     """Predictions of a run's best model: ``{chrom: (n_bins,) float32}`` for ``chromosomes``
-    (default all) of ``inputs`` (default the run's own, without reading the target)."""
+    (default all) of ``inputs`` (default the run's own, without reading the target);
+    ``inference``: see :func:`graphreg_cli.tasks.inference.predict_graphs`."""
     inputs = inputs or replace(run.inputs, target=None)
     dev = pick_device(device)
+    model = run.model(dev)
     graphs, ready = run.load(chromosomes, inputs)
-    preds = predict_graphs(run.model(dev), ready, dev, run.tiling)
+    preds = predict_graphs(model, ready, dev, run.tiling, inference=inference)
     return {g.chrom: p for g, p in zip(graphs, preds)}
 
 
