@@ -32,6 +32,8 @@ COLUMNS = ("auprc", "enhancer_sign", "silencer_sign", "enhancer_auprc", "silence
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--norms", default="instance,batch,layer")
+    parser.add_argument("--model", default="gat")
+    parser.add_argument("--attention", default="softmax", help="gat: softmax or sigmoid")
     parser.add_argument("--decoys", default="0,100")
     parser.add_argument("--ratio", type=float, default=0.5, help="--decoy-score-ratio")
     parser.add_argument("--backgrounds", default="zero", help="deletion backgrounds to try")
@@ -49,8 +51,14 @@ def main() -> None:
             ).write(data)
             truth = read_truth(data / "links.bedpe", 5000)
             for norm in args.norms.split(","):
+                extra = {"attention": args.attention} if args.model == "gat" else {}
                 run = train(
-                    Inputs.from_folder(data), out=data / f"run_{norm}", norm=norm, device="cpu"
+                    Inputs.from_folder(data),
+                    model=args.model,
+                    out=data / f"run_{norm}",
+                    norm=norm,
+                    device="cpu",
+                    **extra,
                 )
                 mse = run.evaluate("test", device="cpu").metrics["mse"]
                 for background in args.backgrounds.split(","):

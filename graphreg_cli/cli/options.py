@@ -11,6 +11,7 @@ from graphreg_cli.data.features import EDGE_MODES, TRANSFORMS
 from graphreg_cli.io.contacts import CONTACT_FORMATS
 from graphreg_cli.models import MODEL_NAMES
 from graphreg_cli.models.blocks import NORMS
+from graphreg_cli.models.gat import ATTENTIONS
 from graphreg_cli.tasks.attribution import BACKGROUNDS
 from graphreg_cli.tasks.inference import DEVICES, PATHS
 from graphreg_cli.tasks.ranking import METHODS
@@ -32,6 +33,7 @@ Device = _choices("Device", DEVICES)
 Part = _choices("Part", PARTS)
 Method = _choices("Method", METHODS)
 Norm = _choices("Norm", NORMS)
+Attention = _choices("Attention", ATTENTIONS)
 Background = _choices("Background", BACKGROUNDS)
 Inference = _choices("Inference", PATHS)
 

@@ -8,6 +8,7 @@ import typer
 
 from graphreg_cli.cli.console import console, progress_bar
 from graphreg_cli.cli.options import (
+    Attention,
     ContactFormat,
     Device,
     EdgeMode,
@@ -174,6 +175,12 @@ def train(
         "explanations and perturbations are local too (docs/reproduction.md).",
         rich_help_panel=MODEL,
     ),
+    attention: Attention = typer.Option(
+        M.attention,
+        help="gat: softmax (GAT's attention, weights over a bin's contacts sum to 1) or "
+        "sigmoid (each contact gated on its own and summed).",
+        rich_help_panel=MODEL,
+    ),
     edge_scores: bool = typer.Option(
         M.edge_scores,
         help="gat: give attention the contact scores as an edge feature, so weaker contacts "
@@ -243,6 +250,7 @@ def train(
         heads=heads,
         dropout=dropout,
         norm=norm.value,
+        attention=attention.value,
         edge_scores=edge_scores,
     )
     options = TrainOptions(

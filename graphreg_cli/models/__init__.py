@@ -32,6 +32,7 @@ class ModelConfig:
     pool: int = 1  # input bins per graph node (bin_size / input_bin_size)
     norm: str = "batch"  # normalisation: instance (the study), batch, layer or none
     edge_scores: bool = True  # gat: the contact score as an edge feature of attention
+    attention: str = "softmax"  # gat: softmax (weights sum to 1, GAT) or sigmoid (gated sum)
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -41,7 +42,7 @@ class ModelConfig:
         """A config as stored in a run's ``config.json``. Runs saved before these settings
         existed used InstanceNorm and no edge features, and say so once read."""
         known = {f.name for f in fields(cls)}
-        legacy = {"norm": "instance", "edge_scores": False}
+        legacy = {"norm": "instance", "edge_scores": False, "attention": "softmax"}
         return cls(**{**legacy, **{k: v for k, v in data.items() if k in known}})
 
     @property

@@ -101,6 +101,24 @@ class GraphModel(TrunkModel):
         return {"cage": positive(along_chromosomes(self.decoder, h, layout)).squeeze(-1)}
 
 
+ATTENTIONS = ("softmax", "sigmoid")
+
+
+class GatedGATConv(GATConv):
+    """GATConv whose attention coefficients are independent sigmoid gates instead of a
+    softmax over each bin's neighbours: messages are summed, each contact weighted on its
+    own, so removing one element changes only its own term (a deletion has the sign of its
+    contribution), as in the simulation's and a locus's additive regulation."""
+
+    def edge_update(self, alpha_j, alpha_i, edge_attr, index, ptr, dim_size):
+        alpha = alpha_j if alpha_i is None else alpha_j + alpha_i
+        if edge_attr is not None and self.lin_edge is not None:
+            edge = self.lin_edge(edge_attr.view(-1, 1) if edge_attr.dim() == 1 else edge_attr)
+            alpha = alpha + (edge.view(-1, self.heads, self.out_channels) * self.att_edge).sum(-1)
+        alpha = torch.sigmoid(F.leaky_relu(alpha, self.negative_slope))
+        return F.dropout(alpha, p=self.dropout, training=self.training)
+
+
 @register("gat")
 class EpiGraphReg(GraphModel):
     """Epi-GraphReg with PyG ``GATConv`` (``heads`` heads of ``channels / heads``, concatenated).
@@ -117,9 +135,14 @@ class EpiGraphReg(GraphModel):
             raise SettingError(
                 "{channels} must be a multiple of {heads}", channels=c.channels, heads=c.heads
             )
+        if c.attention not in ATTENTIONS:
+            raise SettingError(
+                f"{{attention}}: choose {', '.join(ATTENTIONS)}", attention=c.attention
+            )
         self.edge_scores = c.edge_scores
         edge_dim = 1 if c.edge_scores else None
-        return GATConv(
+        conv = GATConv if c.attention == "softmax" else GatedGATConv
+        return conv(
             c.channels, c.channels // c.heads, heads=c.heads, dropout=c.dropout, edge_dim=edge_dim
         )
 
