@@ -10,6 +10,7 @@ import typer
 from graphreg_cli.data.features import EDGE_MODES, TRANSFORMS
 from graphreg_cli.io.contacts import CONTACT_FORMATS
 from graphreg_cli.models import MODEL_NAMES
+from graphreg_cli.tasks.heads import STAGES
 from graphreg_cli.tasks.inference import DEVICES
 from graphreg_cli.tasks.ranking import METHODS
 from graphreg_cli.tasks.runs import DEFAULT_RUN, PARTS
@@ -29,6 +30,7 @@ ContactFormat = _choices("ContactFormat", CONTACT_FORMATS)
 Device = _choices("Device", DEVICES)
 Part = _choices("Part", PARTS)
 Method = _choices("Method", METHODS)
+Stage = _choices("Stage", STAGES)
 
 
 def run_option() -> Path:

@@ -34,15 +34,30 @@ def predict(
         help="bigWig to write (default: stdout when redirected).",
     ),
     genes: Path = genes_option("Genes BED or GTF for new inputs (default: the run's)."),
+    epigenome_out: Path = typer.Option(
+        None,
+        file_okay=False,
+        help="Sequence models: also write every predicted epigenome track as DIR/<track>.bw "
+        "(e.g. dnase.bw, at the tracks' resolution); the IGV session then shows each true "
+        "track beside its prediction.",
+    ),
     device: Device = device_option(),
 ) -> None:
     """Predict CAGE on every chromosome and write it as a bigWig.
 
     [bold]graphreg predict > cage.bw[/] writes to stdout; -o FILE also writes MODEL/
-    igv_session.xml showing prediction beside truth when a genome FASTA is beside the inputs.
+    igv_session.xml showing prediction beside truth when a genome FASTA is beside the inputs
+    (or is the run's genome). Sequence models: [bold]--epigenome-out DIR[/] writes the
+    predicted DNase (and histone) tracks too.
     """
     from graphreg_cli.io.bigwig import copy_to_stdout
-    from graphreg_cli.tasks.predict import new_inputs, write_prediction, write_session
+    from graphreg_cli.tasks.predict import (
+        new_inputs,
+        predict_tracks,
+        write_epigenome,
+        write_prediction,
+        write_session,
+    )
     from graphreg_cli.tasks.runs import Run
 
     if output is None and stdout_is_terminal():
@@ -57,12 +72,19 @@ def predict(
         *tracks, contacts = files
     run = Run.open(model)
     inputs = new_inputs(run, tracks, contacts, genes)
-    preds = run.predict(inputs=inputs, device=device.value)
     sizes, bin_size = (inputs or run.inputs).sizes(), run.inputs.bin_size
+    predicted = None
+    if epigenome_out is not None:
+        preds, epigenome = predict_tracks(run, inputs=inputs, device=device.value)
+        predicted = write_epigenome(epigenome_out, sizes, epigenome, run.inputs.fine)
+        for track, path in predicted.items():
+            console.print(f"wrote {path} (predicted {track}, {run.inputs.fine} bp bins)")
+    else:
+        preds = run.predict(inputs=inputs, device=device.value)
     if output is not None:
         write_prediction(output, sizes, preds, bin_size)
         console.print(f"wrote {output} ({len(preds)} chromosomes, {bin_size} bp bins)")
-        session = write_session(run, output)
+        session = write_session(run, output, predicted)
         if session:
             console.print(f"IGV session: {session}")
         return

@@ -40,6 +40,7 @@ def reverse_complement(codes: np.ndarray | torch.Tensor) -> np.ndarray | torch.T
 
 
 def one_hot(codes: torch.Tensor) -> torch.Tensor:
-    """``(..., L)`` integer codes → ``(..., 4, L)`` float32 one-hot (N: all zeros)."""
-    hot = torch.nn.functional.one_hot(codes.long().clamp_max(N_CODE), N_CODE + 1)
-    return hot[..., :N_CODE].transpose(-1, -2).float()
+    """``(..., L)`` integer codes → ``(..., L, 4)`` float32 one-hot, channels last (N and
+    unknown codes: all zeros). 16 bytes a base: made per batch, never for a genome."""
+    table = torch.eye(N_CODE + 1, N_CODE, device=codes.device)  # row 4 (N) is all zeros
+    return table[codes.long().clamp_max(N_CODE)]

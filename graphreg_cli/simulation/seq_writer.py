@@ -119,6 +119,11 @@ def session_tracks(folder: Path, tracks: list[str]) -> list[IgvTrack]:
     ]
 
 
+def file_count(params) -> int:
+    """How many files :func:`write_sequence_dataset` writes (``step`` calls)."""
+    return len(FILES) - 3 + len(params.tracks) + 1  # the tracks asked for, and dataset.json
+
+
 def write_sequence_dataset(data, out: str | Path, step=None) -> list[Path]:
     """Write every file of a sequence dataset into ``out`` (each atomically);
     ``step(name)`` is called per file. Returns the paths written, in order."""
@@ -173,4 +178,6 @@ def write_sequence_dataset(data, out: str | Path, step=None) -> list[Path]:
         json.dump(sequence_manifest(data), handle, indent=2)
         handle.write("\n")
     written.append(out / MANIFEST)
+    if step:
+        step(MANIFEST)
     return written

@@ -58,17 +58,17 @@ CAGE_FLOOR_NOISE = 0.2
 class SequenceParams:
     """Every number of the sequence simulation; defaults keep CPU training practical."""
 
-    chromosomes: int = 16
-    length: int = 500_000
+    chromosomes: int = 14
+    length: int = 400_000
     bin_size: int = 5000
     input_bin_size: int = 100
-    genes: int = 12
-    enhancers: int = 16
+    genes: int = 16
+    enhancers: int = 20
     silencers: int = 6
     enhancers_per_gene: int = 2
     silencers_per_gene: int = 1
     decoy_contacts: int = 0
-    split: tuple[int, int, int] = (10, 2, 4)
+    split: tuple[int, int, int] = (8, 2, 4)
     histone: bool = False
     variants: int = 20
     gc: float = 0.41
