@@ -294,7 +294,7 @@ def train(
     contact_options = ContactOptions(contacts_format.value, max_fdr, min_score, top_k)
     if files and is_fasta(files[0]) and model.value not in SEQUENCE_MODELS:
         raise SettingError(
-            f"{{model}} {model.value} reads tracks, not a genome: give TRACK.bw ... CONTACTS, "
+            "{model} reads tracks, not a genome: give TRACK.bw ... CONTACTS, "
             f"or choose {' or '.join(SEQUENCE_MODELS)}",
             model=model.value,
         )

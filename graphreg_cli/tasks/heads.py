@@ -57,8 +57,8 @@ def check_options(options) -> None:
         raise SettingError("{shift} cannot be negative", shift=options.shift)
     if options.stage == "cage" and not options.init:
         raise SettingError(
-            "{stage} cage trains the graph part on a trunk trained before: give {init} RUN, a "
-            "run of {stage} epigenome",
+            "{stage} trains the graph part on a trunk trained before: give {init} RUN, a run "
+            "trained with the epigenome stage",
             stage="cage",
             init=NAME_ONLY,
         )

@@ -335,7 +335,7 @@ def _for_model(inputs: Inputs, options: TrainOptions, name: str):
     heads.check_options(options)
     if inputs.genome is None:
         raise SettingError(
-            f"{{model}} {name} reads DNA: give the genome FASTA first (GENOME.fa CONTACTS "
+            "{model} reads DNA: give the genome FASTA first (GENOME.fa CONTACTS "
             "--epigenome TRACK.bw ...)",
             model=name,
         )
