@@ -27,6 +27,7 @@ from graphreg_cli.simulation.writer import (
     manifest,
     regulators_frame,
 )
+from graphreg_cli.simulation.writer import session_tracks as epi_session_tracks
 
 FILES = {
     "chrom_sizes": "chrom.sizes",
@@ -108,15 +109,12 @@ def sequence_manifest(data) -> dict:
 
 
 def session_tracks(folder: Path, tracks: list[str]) -> list[IgvTrack]:
+    """The Epi dataset's session tracks with every epigenome track for DNase, and the motif
+    hits after the elements."""
+    _, cage, genes, regulators, *arcs = epi_session_tracks(folder)
     shown = [IgvTrack(folder / FILES[t], TRACK_LABELS[t], color="31,119,180") for t in tracks]
-    return shown + [
-        IgvTrack(folder / FILES["cage"], "CAGE-seq (target)", color="214,39,40"),
-        IgvTrack(folder / FILES["genes"], "Genes", color="0,0,0"),
-        IgvTrack(folder / FILES["regulators"], "Enhancers / silencers", color="0,150,0"),
-        IgvTrack(folder / FILES["motifs"], "Motif hits", color="120,60,0"),
-        IgvTrack(folder / FILES["contacts"], "Contacts (BEDPE)", color="120,60,160"),
-        IgvTrack(folder / FILES["links"], "True links (regulator->gene)", color="0,150,0"),
-    ]
+    motifs = IgvTrack(folder / FILES["motifs"], "Motif hits", color="120,60,0")
+    return [*shown, cage, genes, regulators, motifs, *arcs]
 
 
 def file_count(params) -> int:
