@@ -218,8 +218,8 @@ class _Scorer:
         return out
 
     def _window(self, window, part: pd.DataFrame, genes):
-        base0 = window.start * self.bin_size
-        offsets = part["pos"].to_numpy() - base0
+        """``(variant rows, effect rows)`` for the SNVs of ``part``, all owned by ``window``."""
+        offsets = part["pos"].to_numpy() - window.start * self.bin_size
         alts = encode("".join(part["alt"])).astype(np.int64)
         done = self.done
 
@@ -236,44 +236,32 @@ class _Scorer:
         for k, row in enumerate(part.itertuples(index=False)):
             node = (row.pos // self.bin_size) - window.start
             reached = _reached(node, contacts, genes, window.start)
-            name = (
-                row.id
-                if row.id not in ("", ".")
-                else f"{row.chrom}:{row.pos + 1}:{row.ref}>{row.alt}"
-            )
+            local = [b - window.start for _, _, b, _ in reached]
+            delta = log2_change(result.cage_ref[local], result.cage_alt[k, local])
             epi = dict(zip([f"delta_{t}" for t in self.tracks], delta_epi[k].tolist()))
-            best = (".", 0.0)
-            for gene, tss, bin_, how in reached:
-                before = float(result.cage_ref[bin_ - window.start])
-                after = float(result.cage_alt[k, bin_ - window.start])
-                delta = float(log2_change(np.array(before), np.array(after)))
-                effects.append(
-                    [name, row.chrom, row.pos + 1, row.ref, row.alt, gene, tss + 1,
-                     tss - row.pos, how, before, after, delta, *epi.values()]
-                )  # fmt: skip
-                if abs(delta) > abs(best[1]):
-                    best = (gene, delta)
+            name = _name(row)
+            snv = [name, row.chrom, row.pos + 1, row.ref, row.alt]
+            for (gene, tss, _, how), b, d in zip(reached, local, delta.tolist()):
+                before, after = result.cage_ref[b], result.cage_alt[k, b]
+                effects.append([*snv, gene, tss + 1, tss - row.pos, how, before, after, d])
+                effects[-1] += list(epi.values())
             if not reached:
-                effects.append(
-                    [name, row.chrom, row.pos + 1, row.ref, row.alt, ".", 0, 0, ".",
-                     np.nan, np.nan, 0.0, *epi.values()]
-                )  # fmt: skip
+                effects.append([*snv, ".", 0, 0, ".", np.nan, np.nan, 0.0, *epi.values()])
+            top = int(np.argmax(np.abs(delta))) if len(delta) else None
+            best = (reached[top][0], float(delta[top])) if top is not None else (".", 0.0)
             rows.append(
-                {
-                    "variant": name,
-                    "chrom": row.chrom,
-                    "pos": row.pos + 1,
-                    "ref": row.ref,
-                    "alt": row.alt,
-                    "genes": len(reached),
-                    "gene": best[0],
-                    "delta_log2": best[1],
-                    "score": abs(best[1]),
-                    **epi,
-                    "info": row.info,
-                }
+                dict(zip(["variant", "chrom", "pos", "ref", "alt"], snv))
+                | {"genes": len(reached), "gene": best[0], "delta_log2": best[1]}
+                | {"score": abs(best[1]), **epi, "info": row.info}
             )
         return rows, effects
+
+
+def _name(row) -> str:
+    """The VCF ID, or ``chrom:pos:ref>alt`` when it has none."""
+    if row.id not in ("", "."):
+        return row.id
+    return f"{row.chrom}:{row.pos + 1}:{row.ref}>{row.alt}"
 
 
 def _contacts(window) -> dict[int, list[int]]:
