@@ -193,3 +193,23 @@ def test_genome_of_other_sizes_is_a_one_line_error(data, tmp_path):
 def test_fasta_with_an_epi_model_is_refused(data, tmp_path):
     message = _error(["train", "--model", "gat", data / "genome.fa", data / "contacts.bedpe"], 2)
     assert "--model gat reads tracks, not a genome" in message
+
+
+def test_genome_names_are_matched_to_the_tracks(data, tmp_path, notes):
+    from graphreg_cli.data.graphs import load_graphs
+    from graphreg_cli.data.inputs import Inputs
+    from graphreg_cli.io.fasta import open_fasta, read_sequence, write_fasta
+
+    folder = tmp_path / "renamed"
+    shutil.copytree(data, folder)
+    fasta = open_fasta(data / "genome.fa")
+    sequences = {name.removeprefix("chr"): read_sequence(fasta, name) for name in fasta.keys()}
+    fasta.close()
+    write_fasta(sequences, folder / "genome.fa")
+    (graph,) = load_graphs(Inputs.from_folder(folder), only=["chr2"])
+    assert graph.seq.shape == (20, 5000)
+    assert np.array_equal(graph.seq.reshape(-1).numpy(), sequences["2"])
+    assert any(
+        "genome.fa: 1 chromosome name(s) matched to the tracks' naming (2 → chr2)" in n
+        for n in notes
+    )
