@@ -156,3 +156,18 @@ def test_hand_built_model_has_the_variant_effect_it_was_built_for():
     np.testing.assert_allclose(effects.cage_alt[1:], np.tile(expected_ref, (2, 1)), rtol=1e-5)
     np.testing.assert_allclose(effects.epigenome_ref[0], [softplus(1.0)], rtol=1e-5)
     np.testing.assert_allclose(effects.epigenome_alt[0], [softplus(0.0)], rtol=1e-5)
+
+
+def test_alpha_rises_over_the_epochs_and_stages_pick_their_head():
+    from dataclasses import replace
+
+    from graphreg_cli.tasks.heads import head_weights
+    from graphreg_cli.tasks.train import TrainOptions
+
+    options = TrainOptions(alpha_start=0.1, alpha_end=0.5, alpha_epochs=5)
+    alphas = [head_weights(options, e)["cage"] for e in range(1, 8)]
+    np.testing.assert_allclose(alphas, [0.1, 0.2, 0.3, 0.4, 0.5, 0.5, 0.5])
+    assert head_weights(options, 1)["epigenome"] == pytest.approx(0.9)
+    assert head_weights(options) == {"cage": 0.5, "epigenome": 0.5}  # validation: final weights
+    assert head_weights(replace(options, stage="epigenome"), 3) == {"epigenome": 1.0}
+    assert head_weights(replace(options, stage="cage"), 3) == {"cage": 1.0}

@@ -20,7 +20,8 @@ def stdout_is_terminal() -> bool:
 def predict(
     files: list[Path] = typer.Argument(
         None,
-        help="TRACK.bw [TRACK.bw ...] CONTACTS.bedpe (default: the run's own inputs).",
+        help="TRACK.bw [TRACK.bw ...] CONTACTS.bedpe, or GENOME.fa CONTACTS.bedpe for a "
+        "sequence model (default: the run's own inputs).",
         exists=True,
         dir_okay=False,
         show_default=False,
@@ -50,7 +51,10 @@ def predict(
     (or is the run's genome). Sequence models: [bold]--epigenome-out DIR[/] writes the
     predicted DNase (and histone) tracks too.
     """
+    from dataclasses import replace
+
     from graphreg_cli.io.bigwig import copy_to_stdout
+    from graphreg_cli.io.fasta import is_fasta
     from graphreg_cli.tasks.predict import (
         new_inputs,
         predict_tracks,
@@ -71,7 +75,11 @@ def predict(
             raise typer.BadParameter("give TRACK.bw ... CONTACTS.bedpe", param_hint="FILES")
         *tracks, contacts = files
     run = Run.open(model)
-    inputs = new_inputs(run, tracks, contacts, genes)
+    if tracks and is_fasta(tracks[0]):  # a sequence model on another genome or contacts
+        inputs = replace(run.inputs, genome=tracks[0], contacts=contacts, target=None)
+        inputs = replace(inputs, genes=genes or inputs.genes)
+    else:
+        inputs = new_inputs(run, tracks, contacts, genes)
     sizes, bin_size = (inputs or run.inputs).sizes(), run.inputs.bin_size
     predicted = None
     if epigenome_out is not None:
