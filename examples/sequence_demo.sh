@@ -3,24 +3,23 @@
 # simulate --sequence (genome, DNase at 100 bp, CAGE, contacts, variants.vcf) -> train seq-gat
 # from the DNA alone -> evaluate on the test chromosomes -> predict CAGE and DNase as bigWigs
 # -> score the simulated SNVs against their true effects -> in-silico mutagenesis of a promoter.
-# Heavy steps run under flock /tmp/graphreg-cpu.lock when flock exists (a shared machine).
+# About 10 minutes on 2 CPU cores (docs/sequence.md); EPOCHS=N to train longer or shorter.
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/env.sh"
 DATA=${DATA:-graphreg_seq_data}
 RUN=${RUN:-graphreg_seq_run}
 EPOCHS=${EPOCHS:-30}
-lock() { if command -v flock >/dev/null; then flock /tmp/graphreg-cpu.lock "$@"; else "$@"; fi; }
 
 graphreg simulate --sequence --out "$DATA"
-lock graphreg train --model seq-gat "$DATA/genome.fa" "$DATA/contacts.bedpe" --out "$RUN" \
+graphreg train --model seq-gat "$DATA/genome.fa" "$DATA/contacts.bedpe" --out "$RUN" \
   --epochs "$EPOCHS" --min-epochs "$EPOCHS" --batch-size 1
 graphreg evaluate --model "$RUN"
-lock graphreg predict --model "$RUN" -o "$RUN/cage.bw" --epigenome-out "$RUN/epigenome"
-lock graphreg variants "$DATA/variants.vcf" --model "$RUN" --split test --truth \
+graphreg predict --model "$RUN" -o "$RUN/cage.bw" --epigenome-out "$RUN/epigenome"
+graphreg variants "$DATA/variants.vcf" --model "$RUN" --split test --truth \
   -o "$RUN/variant_effects.tsv"
 # ISM over 600 bp around the first promoter (TATA motif) of the last test chromosome
 MOTIF=$(awk -F'\t' '$1 == "chr14" && $4 == "TATA" && $5 == 1000 {print $2; exit}' "$DATA/motifs.bed")
 GENE=$(awk -F'\t' -v bin=$((MOTIF / 5000 * 5000)) '$1 == "chr14" && $2 == bin {print $4}' \
   "$DATA/genes.bed")
-lock graphreg ism --model "$RUN" --gene "$GENE" -o "$RUN/ism.bw" \
+graphreg ism --model "$RUN" --gene "$GENE" -o "$RUN/ism.bw" \
   --region "chr14:$((MOTIF - 299))-$((MOTIF + 300))"
 echo "Open $RUN/igv_session.xml in IGV: DNase and CAGE, true beside predicted." >&2
