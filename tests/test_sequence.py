@@ -230,3 +230,12 @@ def test_variant_truth_matches_the_rule_applied_to_the_changed_sequence(simulate
             assert np.isclose(delta[np.argmax(np.abs(delta))], v.effect)
     kinds = {v.kind for v in simulated.variants}
     assert "neutral" in kinds and kinds & {"enhancer", "promoter", "silencer"}
+
+
+def test_bgzip_vcf_indexed_by_tabix_is_read(tmp_path):
+    pysam = pytest.importorskip("pysam")
+    path = tmp_path / "variants.vcf"
+    write_vcf(_snvs(), {"chr1": 100, "chr2": 100}, path, "test", "genome.fa")
+    compressed = pysam.tabix_index(str(path), preset="vcf", keep_original=True)
+    frame = read_vcf(compressed)
+    assert frame["id"].tolist() == ["a", "b"] and frame["info"][0]["KIND"] == "neutral"
