@@ -14,7 +14,7 @@ from graphreg_cli.data.dna import decode, encode, one_hot, reverse_complement
 from graphreg_cli.errors import InputError
 from graphreg_cli.io.fasta import fasta_sizes, open_fasta, read_sequence, write_fasta
 from graphreg_cli.io.vcf import read_vcf, write_vcf
-from graphreg_cli.simulation.motifs import MOTIFS, find_hits, scan
+from graphreg_cli.simulation.motifs import MOTIFS, binding_sites, find_hits, scan
 from graphreg_cli.simulation.sequence import (
     SequenceParams,
     activity,
@@ -207,6 +207,9 @@ def test_epigenome_and_cage_come_from_motif_hits(simulated):
     planted = {(i.start, i.motif) for i in c.instances}
     found = set(zip(c.hits.start.tolist(), c.hits.motif.tolist()))
     assert planted <= found  # every planted motif is a hit
+    strong = c.sites.occupancy > 0.5  # and an occupied binding site; partial matches weaker
+    assert planted <= set(zip(c.sites.start[strong].tolist(), c.sites.motif[strong].tolist()))
+    assert np.allclose(c.activity, activity(c.sites, len(c.activity), TINY.bin_size))
     dnase = c.tracks["dnase"]
     peaks = c.hits.centre[c.hits.motif < 3] // TINY.input_bin_size
     assert dnase[peaks].mean() > 5 * np.median(dnase)  # activator hits make DNase peaks
@@ -221,7 +224,7 @@ def test_variant_truth_matches_the_rule_applied_to_the_changed_sequence(simulate
         assert changed[v.pos] == v.ref and v.alt != v.ref
         changed[v.pos] = v.alt
         n = len(c.activity)
-        after = cage_from(activity(find_hits(changed), n, TINY.bin_size), c.gene_bins, c.links)
+        after = cage_from(activity(binding_sites(changed), n, TINY.bin_size), c.gene_bins, c.links)
         delta = log2_change(c.cage_clean, after)
         if v.sign == 0:
             assert np.abs(delta).max() == 0
@@ -239,3 +242,14 @@ def test_bgzip_vcf_indexed_by_tabix_is_read(tmp_path):
     compressed = pysam.tabix_index(str(path), preset="vcf", keep_original=True)
     frame = read_vcf(compressed)
     assert frame["id"].tolist() == ["a", "b"] and frame["info"][0]["KIND"] == "neutral"
+
+
+def test_occupancy_is_high_at_a_consensus_and_falls_with_mismatches():
+    from graphreg_cli.simulation.motifs import occupancy
+
+    ap1 = MOTIFS[0]
+    exact, one_off = encode("AAGTGACTCAGCAA"), encode("AAGTGACTCTGCAA")
+    forward, reverse = occupancy(exact, ap1)
+    assert forward[2] == pytest.approx(1 / (1 + np.exp(-2.0)))  # 0.88 at the consensus
+    assert reverse[2] < 0.01  # the reverse strand is another sequence
+    assert 0.1 < occupancy(one_off, ap1)[0][2] < 0.3

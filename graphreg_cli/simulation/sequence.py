@@ -9,15 +9,16 @@ Per chromosome of ``length`` bp (graph bins of ``bin_size``):
    activator motifs, an enhancer 2-4 activator motifs, a silencer 2-3 repressor motifs
    (:data:`~graphreg_cli.simulation.motifs.MOTIFS`), within ±200 bp of the centre, random
    strands.
-3. **Epigenome from motifs.** Every hit in the final sequence (planted or not) adds its
-   motif's weight at its centre; DNase at ``input_bin_size`` is that impulse train smoothed by
-   a Gaussian (sd 150 bp) plus a 0.05 background, times Gamma noise (coefficient of variation
-   ``dnase_noise``). With ``histone``: H3K27ac (activator and promoter hits, sd 600 bp) and
-   H3K4me3 (promoter hits, sd 800 bp) likewise.
+3. **Epigenome from motifs.** Every binding site of the final sequence (planted or not; a
+   window's occupancy, :func:`~graphreg_cli.simulation.motifs.binding_sites`) adds its
+   motif's weight times its occupancy at its centre; DNase at ``input_bin_size`` is that
+   impulse train smoothed by a Gaussian (sd 150 bp) plus a 0.05 background, times Gamma
+   noise (coefficient of variation ``dnase_noise``). With ``histone``: H3K27ac (activator
+   and promoter sites, sd 600 bp) and H3K4me3 (promoter sites, sd 800 bp) likewise.
 4. **Links and CAGE.** Each gene is linked to ``enhancers_per_gene`` enhancers and
    ``silencers_per_gene`` silencers of its chromosome. A bin's *activity* is the summed
-   weight of the hits centred in it; a gene's CAGE is ``max(0, activity of its promoter +
-   sum over linked enhancers - sum over linked silencers)`` times Gamma noise
+   weight of the binding sites centred in it; a gene's CAGE is ``max(0, activity of its
+   promoter + sum over linked enhancers - sum over linked silencers)`` times Gamma noise
    (``cage_noise``), and a ``noise_fraction`` of all bins get ``U(0, 0.2)`` added.
 5. **Contacts.** One per link, plus ``decoy_contacts`` per chromosome that regulate nothing.
 
@@ -33,7 +34,7 @@ import numpy as np
 
 from graphreg_cli.errors import SettingError
 from graphreg_cli.simulation.generator import Chromosome, Dataset, _decoys
-from graphreg_cli.simulation.motifs import MOTIFS, Hits, find_hits, motifs_of
+from graphreg_cli.simulation.motifs import MOTIFS, Hits, binding_sites, find_hits, motifs_of
 
 SEGMENT_BP = 20_000  # GC content is drawn per segment
 GC_SD = 0.03
@@ -165,14 +166,17 @@ class Instance:
 class SequenceChromosome(Chromosome):
     """A :class:`Chromosome` with its DNA and what the DNA makes.
 
-    ``sequence: (length,) uint8`` codes; ``hits``: every motif hit; ``instances``: the planted
-    ones; ``tracks``: ``{name: (ceil(length / input_bin_size),) float32}`` epigenome tracks
-    (observed, with noise); ``activity: (bins,) float64`` summed hit weights per bin;
+    ``sequence: (length,) uint8`` codes; ``hits``: every exact motif hit; ``sites``: every
+    binding site (occupancy at least 0.01), what the epigenome comes from; ``instances``: the
+    planted motifs; ``tracks``: ``{name: (ceil(length / input_bin_size),) float32}``
+    epigenome tracks (observed, with noise); ``activity: (bins,) float64`` summed site
+    weights per bin;
     ``cage_clean: (bins,)`` CAGE without noise.
     """
 
     sequence: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint8))
     hits: Hits | None = None
+    sites: Hits | None = None
     instances: list[Instance] = field(default_factory=list)
     tracks: dict[str, np.ndarray] = field(default_factory=dict)
     activity: np.ndarray = field(default_factory=lambda: np.zeros(0))
@@ -293,13 +297,13 @@ def simulate_sequence_chromosome(p: SequenceParams, rng, name: str) -> SequenceC
             instances += planted
             if kind == "promoter":
                 promoters[b] = centre
-    hits = find_hits(sequence)
+    hits, sites = find_hits(sequence), binding_sites(sequence)
     tracks = {
-        t: gamma_noise(rng, epigenome(hits, p.length, p.input_bin_size, t), p.dnase_noise)
+        t: gamma_noise(rng, epigenome(sites, p.length, p.input_bin_size, t), p.dnase_noise)
         for t in p.tracks
     }
     links = draw_links(rng, p, genes, enhancers, silencers)
-    act = activity(hits, n, p.bin_size)
+    act = activity(sites, n, p.bin_size)
     clean = cage_from(act, genes, links)
     cage = gamma_noise(rng, clean, p.cage_noise)
     noisy = rng.random(n) < p.noise_fraction
@@ -324,6 +328,7 @@ def simulate_sequence_chromosome(p: SequenceParams, rng, name: str) -> SequenceC
         length=p.length,
         sequence=sequence,
         hits=hits,
+        sites=sites,
         instances=instances,
         tracks={t: v.astype(np.float32) for t, v in tracks.items()},
         activity=act,

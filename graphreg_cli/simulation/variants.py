@@ -1,9 +1,9 @@
 """SNVs with a known effect on a simulated genome (``variants.vcf`` of ``simulate --sequence``).
 
 *Effect* SNVs change a fixed base of a planted motif in a promoter, or in an enhancer or
-silencer linked to a gene, so that the motif hit disappears and no other appears; their true
+silencer linked to a gene, so that the exact hit disappears and no other appears; their true
 effect is computed from the simulation's own rule (:func:`~graphreg_cli.simulation.sequence.
-cage_from` on the activities without that hit): ``effect`` = the largest change in
+cage_from` on the activities the changed binding sites give): ``effect`` = the largest change in
 ``log2(1 + CAGE)`` over the genes, ``gene`` where it is, ``sign`` its sign. Only SNVs with
 ``|effect| >= MIN_EFFECT`` are kept. *Neutral* SNVs lie at least ``NEUTRAL_MARGIN`` bp from
 every motif hit and create none: no epigenome or CAGE change at all (``sign`` 0).
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from graphreg_cli.simulation.motifs import MOTIFS, find_hits
+from graphreg_cli.simulation.motifs import MOTIFS, binding_sites, find_hits
 
 MIN_EFFECT = 0.1  # |Δ log2(1 + CAGE)| of a kept effect SNV
 NEUTRAL_MARGIN = 1000  # bp between a neutral SNV and any motif hit
@@ -55,6 +55,20 @@ def new_hits_near(sequence: np.ndarray, pos: int, alt: int) -> tuple[int, int]:
     return before, len(find_hits(window))
 
 
+def activity_change(sequence: np.ndarray, pos: int, alt: int, bin_size: int, n: int):
+    """``(n,)`` change of each bin's activity when ``pos`` becomes ``alt``."""
+    longest = max(len(m.consensus) for m in MOTIFS)
+    lo, hi = max(0, pos - longest + 1), min(len(sequence), pos + longest)
+    window = sequence[lo:hi].copy()
+    before = binding_sites(window)
+    window[pos - lo] = alt
+    after = binding_sites(window)
+    delta = np.zeros(n)
+    np.add.at(delta, (lo + after.centre) // bin_size, after.weight)
+    np.subtract.at(delta, (lo + before.centre) // bin_size, before.weight)
+    return delta
+
+
 def effect_variant(rng, chrom, instance, gene_names) -> Variant | None:
     """An SNV breaking ``instance``, or None when its effect is below :data:`MIN_EFFECT` or
     the change would make another hit."""
@@ -70,8 +84,9 @@ def effect_variant(rng, chrom, instance, gene_names) -> Variant | None:
     before, after = new_hits_near(chrom.sequence, pos, alt)
     if after != before - 1:
         return None
-    changed = chrom.activity.copy()
-    changed[instance.bin] -= motif.weight
+    n = len(chrom.activity)
+    bin_size = -(-chrom.length // n)
+    changed = chrom.activity + activity_change(chrom.sequence, pos, alt, bin_size, n)
     genes = chrom.gene_bins
     delta = log2_change(chrom.cage_clean[genes], cage_from(changed, genes, chrom.links)[genes])
     best = int(np.argmax(np.abs(delta)))
@@ -93,7 +108,9 @@ def neutral_variant(rng, chrom) -> Variant | None:
     ref = int(chrom.sequence[pos])
     alt = int(rng.choice([b for b in range(4) if b != ref]))
     before, after = new_hits_near(chrom.sequence, pos, alt)
-    if after != before:
+    n = len(chrom.activity)
+    bin_size = -(-chrom.length // n)
+    if after != before or activity_change(chrom.sequence, pos, alt, bin_size, n).any():
         return None
     return Variant(chrom.name, pos, ref, alt, "neutral", "", 0, 0.0, "")
 
