@@ -3,7 +3,7 @@
 # simulate --sequence (genome, DNase at 100 bp, CAGE, contacts, variants.vcf) -> train seq-gat
 # from the DNA alone -> evaluate on the test chromosomes -> predict CAGE and DNase as bigWigs
 # -> score the simulated SNVs against their true effects -> in-silico mutagenesis of a promoter.
-# About 10 minutes on 2 CPU cores (docs/sequence.md); EPOCHS=N to train longer or shorter.
+# EPOCHS=N (default 30) trains longer or shorter; docs/sequence.md has the targets to measure.
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/env.sh"
 DATA=${DATA:-graphreg_seq_data}
 RUN=${RUN:-graphreg_seq_run}

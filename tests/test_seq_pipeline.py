@@ -203,7 +203,7 @@ def test_genome_names_are_matched_to_the_tracks(data, tmp_path, notes):
     folder = tmp_path / "renamed"
     shutil.copytree(data, folder)
     fasta = open_fasta(data / "genome.fa")
-    sequences = {name.removeprefix("chr"): read_sequence(fasta, name) for name in fasta.keys()}
+    sequences = {name.removeprefix("chr"): read_sequence(fasta, name) for name in fasta.records}
     fasta.close()
     write_fasta(sequences, folder / "genome.fa")
     (graph,) = load_graphs(Inputs.from_folder(folder), only=["chr2"])
