@@ -284,8 +284,11 @@ def train(
     ),
     device: Device = device_option(HARDWARE),
 ) -> None:
-    """Train Epi-GraphReg (or a baseline) to predict CAGE from tracks and contacts, or
-    Seq-GraphReg (--model seq-gat GENOME.fa CONTACTS --epigenome DNASE.bw) from DNA.
+    """Train a model to predict CAGE: Epi-GraphReg (or a baseline) from tracks, Seq-GraphReg
+    from DNA.
+
+    Sequence models: --model seq-gat GENOME.fa CONTACTS --epigenome DNASE.bw (a simulate
+    --sequence folder needs no more); they learn the epigenome tracks as well.
 
     Keeps the model with the best validation loss (early stopping) in OUT/model.pt, with
     OUT/config.json (absolute input paths, normalisation, split) and OUT/train_log.tsv.
