@@ -284,8 +284,7 @@ def train(
     ),
     device: Device = device_option(HARDWARE),
 ) -> None:
-    """Train a model to predict CAGE: Epi-GraphReg (or a baseline) from tracks, Seq-GraphReg
-    from DNA.
+    """Train a model to predict CAGE from tracks (Epi-GraphReg) or from DNA (Seq-GraphReg).
 
     Sequence models: --model seq-gat GENOME.fa CONTACTS --epigenome DNASE.bw (a simulate
     --sequence folder needs no more); they learn the epigenome tracks as well.
