@@ -12,6 +12,10 @@ The Python API (the CLI is a thin layer over it)::
     cage = run.predict()                            # {chrom: (n_bins,) float32}
     links = run.explain(split="test")               # DataFrame: gene-element scores
 
+    gr.simulate_sequence(seed=0).write("seq_data")   # DNA, motifs, variants.vcf
+    seq = gr.train(gr.Inputs.from_folder("seq_data"), model="seq-gat", out="seq_run")
+    effects = seq.variants("seq_data/variants.vcf")  # SNV -> gene effects
+
 Library messages go to the ``graphreg_cli`` logger (silent until you configure logging);
 errors a user can fix are :class:`GraphregError` subclasses with one-line messages.
 """
@@ -34,6 +38,7 @@ __all__ = [
     "SimulationParams",
     "TrainOptions",
     "simulate",
+    "simulate_sequence",
     "train",
 ]
 
@@ -48,6 +53,7 @@ _WHERE = {  # name -> module, imported on first use (torch loads only when neede
     "InputError": "graphreg_cli.errors",
     "SettingError": "graphreg_cli.errors",
     "simulate": "graphreg_cli.api",
+    "simulate_sequence": "graphreg_cli.api",
     "train": "graphreg_cli.api",
 }
 

@@ -28,6 +28,22 @@ def simulate(progress=None, **params) -> Dataset:
     return _simulate(SimulationParams(**params), progress)
 
 
+def simulate_sequence(progress=None, **params):
+    """Simulate DNA whose motifs drive the epigenome (``graphreg simulate --sequence``);
+    ``params`` are :class:`~graphreg_cli.simulation.sequence.SequenceParams` fields
+    (``chromosomes=14, length=400_000, histone=False, variants=20, seed=0, ...``).
+
+    Returns a ``SequenceDataset``: ``chromosomes[i].sequence: (length,) uint8``,
+    ``.tracks["dnase"]``, ``.cage``, ``.hits``; ``.variants`` with their true effects;
+    ``.write(folder)`` writes genome.fa, the bigWigs, variants.vcf, dataset.json...
+    """
+    from graphreg_cli.simulation.sequence import SequenceParams
+    from graphreg_cli.simulation.sequence import simulate_sequence as _simulate_sequence
+
+    _refuse_unknown(params, {f.name for f in fields(SequenceParams)})
+    return _simulate_sequence(SequenceParams(**params), progress)
+
+
 def train(
     inputs: Inputs,
     model: str = "gat",
@@ -39,8 +55,9 @@ def train(
     on_epoch=None,
     **options,
 ) -> Run:
-    """Train ``model`` (``gat`` = Epi-GraphReg, ``cnn``, ``gcn``, ``linear``) on ``inputs``
-    into the run folder ``out``; returns the :class:`Run`.
+    """Train ``model`` (``gat`` = Epi-GraphReg, ``cnn``, ``gcn``, ``linear``; ``seq-gat`` =
+    Seq-GraphReg, ``seq-cnn``, which read ``inputs.genome``) on ``inputs`` into the run
+    folder ``out``; returns the :class:`Run`.
 
     ``options``: any :class:`ModelConfig` field (``channels=32, heads=4, dropout=0.1, ...``)
     or :class:`TrainOptions` field (``epochs=400, lr=3e-3, seed=0, device="auto", ...``).

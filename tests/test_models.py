@@ -1,4 +1,5 @@
-"""Each model: forward shapes, gradients to every parameter, and chromosome isolation."""
+"""Each track-based model: forward shapes, gradients to every parameter, and chromosome isolation
+(sequence models: tests/test_sequence_models.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import torch
 from torch_geometric.data import Batch, Data
 
 from graphreg_cli.errors import GraphregError
-from graphreg_cli.models import MODEL_NAMES, ModelConfig, build_model
+from graphreg_cli.models import EPI_MODELS, ModelConfig, build_model
 
 
 def _batch(n_graphs=3, n=40, features=2, seed=0):
@@ -27,7 +28,7 @@ def _batch(n_graphs=3, n=40, features=2, seed=0):
     return Batch.from_data_list(graphs)
 
 
-@pytest.mark.parametrize("name", MODEL_NAMES)
+@pytest.mark.parametrize("name", EPI_MODELS)
 def test_forward_backward(name):
     torch.manual_seed(0)
     model = build_model(ModelConfig(name=name, in_features=2, channels=16, heads=2))
@@ -41,7 +42,7 @@ def test_forward_backward(name):
         assert (out >= 0).all()  # CAGE is non-negative
 
 
-@pytest.mark.parametrize("name", MODEL_NAMES)
+@pytest.mark.parametrize("name", EPI_MODELS)
 def test_chromosomes_do_not_leak_into_each_other(name):
     """Changing one chromosome's input changes no other chromosome's output."""
     torch.manual_seed(0)
@@ -56,7 +57,7 @@ def test_chromosomes_do_not_leak_into_each_other(name):
     assert not torch.allclose(before[~same], after[~same])
 
 
-@pytest.mark.parametrize("name", MODEL_NAMES)
+@pytest.mark.parametrize("name", EPI_MODELS)
 def test_graph_models_use_contacts_and_cnn_does_not(name):
     """Removing the contact 5-30 changes bin 30's output for graph models only.
 
@@ -83,11 +84,13 @@ def test_graph_models_use_contacts_and_cnn_does_not(name):
 
 
 def test_unknown_model_name():
-    with pytest.raises(GraphregError, match="model='rnn': choose from gat, cnn, gcn, linear"):
+    with pytest.raises(
+        GraphregError, match="model=.rnn.: choose from gat, cnn, gcn, linear, seq-cnn, seq-gat"
+    ):
         build_model(ModelConfig(name="rnn"))
 
 
-@pytest.mark.parametrize("name", MODEL_NAMES)
+@pytest.mark.parametrize("name", EPI_MODELS)
 def test_unequal_chromosome_lengths_match_one_at_a_time(name):
     """A batch of chromosomes of different lengths (padded) gives each chromosome the output
     it gets alone."""

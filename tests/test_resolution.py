@@ -15,7 +15,7 @@ from graphreg_cli.data.inputs import Inputs
 from graphreg_cli.data.tiles import Tiling, tile
 from graphreg_cli.errors import GraphregError, InputError
 from graphreg_cli.io.bigwig import write_bigwig
-from graphreg_cli.models import MODEL_NAMES, ModelConfig, build_model
+from graphreg_cli.models import EPI_MODELS, ModelConfig, build_model
 from graphreg_cli.models.blocks import pool_factors
 from graphreg_cli.tasks.inference import predict_graphs
 
@@ -99,7 +99,7 @@ def test_pool_factors():
     assert pool_factors(7, 5) == [7]
 
 
-@pytest.mark.parametrize("name", MODEL_NAMES)
+@pytest.mark.parametrize("name", EPI_MODELS)
 def test_models_pool_fine_inputs_per_chromosome(name):
     """(N, pool, F) inputs give one output per node, chromosomes stay apart, and a batch of
     unequal chromosomes gives each the output it gets alone."""

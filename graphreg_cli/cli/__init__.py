@@ -12,6 +12,7 @@ from graphreg_cli.cli import explain as explain_cmd
 from graphreg_cli.cli import predict as predict_cmd
 from graphreg_cli.cli import simulate as simulate_cmd
 from graphreg_cli.cli import train as train_cmd
+from graphreg_cli.cli import variants as variants_cmd
 from graphreg_cli.cli.console import console, show_library_log
 from graphreg_cli.errors import GraphregError
 
@@ -40,7 +41,8 @@ app = typer.Typer(
         "chromatin contacts with graph neural networks (Epi-GraphReg).\n\n"
         "Typical use: [bold]graphreg simulate[/] (a synthetic dataset IGV opens), "
         "[bold]graphreg train --model gat[/], [bold]graphreg evaluate[/], "
-        "[bold]graphreg predict > cage.bw[/]."
+        "[bold]graphreg predict > cage.bw[/]. From DNA (Seq-GraphReg): [bold]graphreg simulate "
+        "--sequence[/], [bold]graphreg train --model seq-gat[/], [bold]graphreg variants[/]."
     ),
     no_args_is_help=True,
     rich_markup_mode="rich",
@@ -72,6 +74,8 @@ app.command("evaluate")(evaluate_cmd.evaluate)
 app.command("predict")(predict_cmd.predict)
 app.command("explain")(explain_cmd.explain)
 app.command("perturb")(explain_cmd.perturb)
+app.command("variants")(variants_cmd.variants)
+app.command("ism")(variants_cmd.ism)
 
 
 def main() -> None:

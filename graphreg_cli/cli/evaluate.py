@@ -40,6 +40,7 @@ def evaluate(
     """Score a trained model: study's MSE and ROI MSE, Poisson NLL, Pearson/Spearman r.
 
     Prints a table and writes MODEL/metrics.json. ROI = gene bins at offsets -3..+1.
+    Sequence models: also Pearson r of each predicted epigenome track over its input bins.
     """
     from graphreg_cli.io.atomic import atomic_text
     from graphreg_cli.tasks.evaluate import save_metrics
@@ -62,6 +63,9 @@ def evaluate(
     table.add_column("value", justify="right")
     for key, label in LABELS.items():
         table.add_row(label, f"{metrics[key]:.4f}")
+    for track, values in metrics.get("epigenome", {}).items():
+        table.add_row(f"Pearson r, {track} (input bins)", f"{values['pearson']:.4f}")
+        table.add_row(f"Pearson r, log1p {track} (input bins)", f"{values['pearson_log1p']:.4f}")
     console.print(table)
     console.print(f"written: {path}")
     if per_gene is not None:

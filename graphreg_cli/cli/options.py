@@ -13,6 +13,7 @@ from graphreg_cli.models import MODEL_NAMES
 from graphreg_cli.models.blocks import NORMS
 from graphreg_cli.models.gat import ATTENTIONS
 from graphreg_cli.tasks.attribution import BACKGROUNDS
+from graphreg_cli.tasks.heads import STAGES
 from graphreg_cli.tasks.inference import DEVICES, PATHS
 from graphreg_cli.tasks.ranking import METHODS
 from graphreg_cli.tasks.runs import DEFAULT_RUN, PARTS
@@ -36,6 +37,7 @@ Norm = _choices("Norm", NORMS)
 Attention = _choices("Attention", ATTENTIONS)
 Background = _choices("Background", BACKGROUNDS)
 Inference = _choices("Inference", PATHS)
+Stage = _choices("Stage", STAGES)
 
 
 def run_option() -> Path:

@@ -27,7 +27,8 @@ def stdout_is_terminal() -> bool:
 def predict(
     files: list[Path] = typer.Argument(
         None,
-        help="TRACK.bw [TRACK.bw ...] CONTACTS.bedpe (default: the run's own inputs).",
+        help="TRACK.bw [TRACK.bw ...] CONTACTS.bedpe, or GENOME.fa CONTACTS.bedpe for a "
+        "sequence model (default: the run's own inputs).",
         exists=True,
         dir_okay=False,
         show_default=False,
@@ -48,17 +49,35 @@ def predict(
         "(the only way for --norm instance runs); auto: once where the model allows it. "
         "Both give the same numbers.",
     ),
+    epigenome_out: Path = typer.Option(
+        None,
+        file_okay=False,
+        help="Sequence models: also write every predicted epigenome track as DIR/<track>.bw "
+        "(e.g. dnase.bw, at the tracks' resolution); the IGV session then shows each true "
+        "track beside its prediction.",
+    ),
     device: Device = device_option(),
     threads: int = threads_option(),
 ) -> None:
     """Predict CAGE on every chromosome and write it as a bigWig.
 
     [bold]graphreg predict > cage.bw[/] writes to stdout; -o FILE also writes MODEL/
-    igv_session.xml showing prediction beside truth when a genome FASTA is beside the inputs.
+    igv_session.xml showing prediction beside truth when a genome FASTA is beside the inputs
+    (or is the run's genome). Sequence models: [bold]--epigenome-out DIR[/] writes the
+    predicted DNase (and histone) tracks too.
     """
+    from dataclasses import replace
+
     from graphreg_cli.io.bigwig import copy_to_stdout
+    from graphreg_cli.io.fasta import is_fasta
     from graphreg_cli.tasks.inference import set_threads
-    from graphreg_cli.tasks.predict import new_inputs, write_prediction, write_session
+    from graphreg_cli.tasks.predict import (
+        new_inputs,
+        predict_tracks,
+        write_epigenome,
+        write_prediction,
+        write_session,
+    )
     from graphreg_cli.tasks.runs import Run
 
     if output is None and stdout_is_terminal():
@@ -73,13 +92,24 @@ def predict(
         *tracks, contacts = files
     set_threads(threads)
     run = Run.open(model)
-    inputs = new_inputs(run, tracks, contacts, genes)
-    preds = run.predict(inputs=inputs, device=device.value, inference=inference.value)
+    if tracks and is_fasta(tracks[0]):  # a sequence model on another genome or contacts
+        inputs = replace(run.inputs, genome=tracks[0], contacts=contacts, target=None)
+        inputs = replace(inputs, genes=genes or inputs.genes)
+    else:
+        inputs = new_inputs(run, tracks, contacts, genes)
     sizes, bin_size = (inputs or run.inputs).sizes(), run.inputs.bin_size
+    predicted = None
+    if epigenome_out is not None:
+        preds, epigenome = predict_tracks(run, inputs=inputs, device=device.value)
+        predicted = write_epigenome(epigenome_out, sizes, epigenome, run.inputs.fine)
+        for track, path in predicted.items():
+            console.print(f"wrote {path} (predicted {track}, {run.inputs.fine} bp bins)")
+    else:
+        preds = run.predict(inputs=inputs, device=device.value, inference=inference.value)
     if output is not None:
         write_prediction(output, sizes, preds, bin_size)
         console.print(f"wrote {output} ({len(preds)} chromosomes, {bin_size} bp bins)")
-        session = write_session(run, output)
+        session = write_session(run, output, predicted)
         if session:
             console.print(f"IGV session: {session}")
         return

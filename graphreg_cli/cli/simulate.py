@@ -11,8 +11,22 @@ from graphreg_cli.cli.console import console, progress_bar
 from graphreg_cli.errors import NAME_ONLY, SettingError
 from graphreg_cli.simulation.generator import SimulationParams
 from graphreg_cli.simulation.generator import simulate as run_simulation
+from graphreg_cli.simulation.sequence import SequenceParams
 
 DEFAULTS = SimulationParams()
+SEQ = SequenceParams()
+SEQUENCE_PANEL = "Sequence (--sequence)"
+EPI_ONLY = (  # options with no meaning for --sequence
+    "chrom_sizes",
+    "genome",
+    "peak_width",
+    "smooth_width",
+    "dnase_noise",
+    "cage_window",
+    "cage_noise",
+    "silencer_signal",
+    "max_link_distance",
+)
 REAL_GENOME_LINK_DISTANCE = 2_000_000  # bp: GraphReg's window margin (6 Mb window, 2 Mb stride)
 
 
@@ -191,6 +205,32 @@ def simulate(
     seed: int = typer.Option(
         DEFAULTS.seed, help="Random seed; the same seed gives identical files."
     ),
+    sequence: bool = typer.Option(
+        False,
+        "--sequence",
+        help="Simulate the DNA too, its motifs driving the epigenome: genome.fa, DNase (and "
+        "with --histone H3K27ac, H3K4me3) at 100 bp from motif hits, CAGE from linked "
+        "elements, variants.vcf; for seq-gat/seq-cnn. Defaults then keep CPU training short: "
+        f"--chromosomes {SEQ.chromosomes} --bins {SEQ.length // SEQ.bin_size} (400 kb each) "
+        f"--input-bin-size {SEQ.input_bin_size} --genes {SEQ.genes} --regulators "
+        f"{SEQ.enhancers + SEQ.silencers} --silencers {SEQ.silencers} --enhancers-per-gene "
+        f"{SEQ.enhancers_per_gene} --silencers-per-gene {SEQ.silencers_per_gene} --split "
+        f"{','.join(map(str, SEQ.split))}.",
+        rich_help_panel=SEQUENCE_PANEL,
+    ),
+    histone: bool = typer.Option(
+        False,
+        help="With --sequence: also H3K27ac (activator and promoter motifs) and H3K4me3 "
+        "(promoter motifs) tracks.",
+        rich_help_panel=SEQUENCE_PANEL,
+    ),
+    variants: int = typer.Option(
+        SEQ.variants,
+        min=0,
+        help="With --sequence: SNVs per chromosome breaking a motif of a promoter or a linked "
+        "enhancer or silencer (true effect in INFO), and as many neutral ones.",
+        rich_help_panel=SEQUENCE_PANEL,
+    ),
 ) -> None:
     """Write the study's synthetic dataset (DNase, CAGE, contacts, genes) as files IGV opens.
 
@@ -203,6 +243,9 @@ def simulate(
     """
     from graphreg_cli.simulation.writer import FILES, write_dataset
 
+    if sequence:
+        values = dict(ctx.params)
+        return _simulate_sequence(ctx, values)
     sizes, label, builtin = _real_chromosomes(ctx, chrom_sizes, genome)
     counts, val_chroms, test_chroms = _parse_split(split), (), ()
     if sizes:
@@ -246,4 +289,55 @@ def simulate(
         write_dataset(data, out, step=lambda name: progress.advance(files))
     from graphreg_cli.simulation.summary import dataset_table
 
+    console.print(dataset_table(data, out))
+
+
+def sequence_params(ctx: typer.Context, values: dict) -> SequenceParams:
+    """``--sequence``'s parameters: the options given, the sequence defaults for the rest."""
+    for name in EPI_ONLY:
+        if _given(ctx, name):
+            raise SettingError(
+                f"{{{name}}} has no meaning with {{sequence}}; leave it out",
+                **{name: NAME_ONLY},
+                sequence=NAME_ONLY,
+            )
+
+    def pick(name: str, default):
+        return values[name] if _given(ctx, name) else default
+
+    bin_size = pick("bin_size", SEQ.bin_size)
+    silencers = pick("silencers", SEQ.silencers)
+    regulators = pick("regulators", SEQ.enhancers + SEQ.silencers)
+    return SequenceParams(
+        chromosomes=pick("chromosomes", SEQ.chromosomes),
+        length=pick("bins", SEQ.length // SEQ.bin_size) * bin_size,
+        bin_size=bin_size,
+        input_bin_size=pick("input_bin_size", SEQ.input_bin_size),
+        genes=pick("genes", SEQ.genes),
+        enhancers=regulators - silencers,
+        silencers=silencers,
+        enhancers_per_gene=pick("enhancers_per_gene", SEQ.enhancers_per_gene),
+        silencers_per_gene=pick("silencers_per_gene", SEQ.silencers_per_gene),
+        decoy_contacts=values["decoy_contacts"],
+        split=_parse_split(values["split"]) if _given(ctx, "split") else SEQ.split,
+        histone=values["histone"],
+        variants=values["variants"],
+        noise_fraction=pick("noise_fraction", SEQ.noise_fraction),
+        seed=values["seed"],
+    )
+
+
+def _simulate_sequence(ctx: typer.Context, values: dict) -> None:
+    from graphreg_cli.simulation.seq_writer import file_count
+    from graphreg_cli.simulation.sequence import simulate_sequence
+    from graphreg_cli.simulation.summary import dataset_table
+
+    params = sequence_params(ctx, values)
+    params.check()
+    out = values["out"]
+    with progress_bar() as progress:
+        task = progress.add_task("simulating DNA", total=params.chromosomes)
+        data = simulate_sequence(params, lambda done, total: progress.update(task, completed=done))
+        files = progress.add_task("writing files", total=file_count(params))
+        data.write(out, step=lambda name: progress.advance(files))
     console.print(dataset_table(data, out))

@@ -15,6 +15,7 @@ from graphreg_cli.cli.options import (
     Loss,
     ModelName,
     Norm,
+    Stage,
     Transform,
     device_option,
     threads_option,
@@ -22,7 +23,8 @@ from graphreg_cli.cli.options import (
 from graphreg_cli.data.edges import ContactOptions
 from graphreg_cli.data.inputs import Inputs
 from graphreg_cli.errors import NAME_ONLY, SettingError
-from graphreg_cli.models import ModelConfig
+from graphreg_cli.io.fasta import is_fasta
+from graphreg_cli.models import SEQUENCE_MODELS, ModelConfig
 from graphreg_cli.tasks.inference import set_threads
 from graphreg_cli.tasks.runs import DEFAULT_RUN
 from graphreg_cli.tasks.train import TrainOptions
@@ -31,6 +33,7 @@ from graphreg_cli.tasks.train import train as run_training
 DEFAULT_DATA = Path("graphreg_data")
 M, T = ModelConfig(), TrainOptions()
 INPUTS, MODEL, TRAINING, HARDWARE = "Inputs", "Model", "Training", "Hardware"
+SEQUENCE = "Sequence models (seq-gat, seq-cnn)"
 
 
 def _chroms(text: str | None) -> list[str] | None:
@@ -44,24 +47,40 @@ def resolve_inputs(
     bin_size: int | None,
     input_bin_size: int | None = None,
     contact_options: ContactOptions | None = None,
+    epigenome: list[Path] | None = None,
 ) -> Inputs:
-    """TRACK... CONTACTS (last), filling target/genes/bin size from a simulate folder's
+    """TRACK... CONTACTS (last), or GENOME.fa CONTACTS with the ``epigenome`` tracks, filling
+    target/genes/bin size (and a simulate --sequence folder's genome and tracks) from the
     ``dataset.json`` beside the contacts; no files at all means ``./graphreg_data``."""
+    genome = None
     if not files:
         if not (DEFAULT_DATA / "dataset.json").exists():
             raise typer.BadParameter(
-                "give TRACK.bw [TRACK.bw ...] CONTACTS.bedpe (or run graphreg simulate first)",
+                "give TRACK.bw [TRACK.bw ...] CONTACTS.bedpe, or GENOME.fa CONTACTS.bedpe for "
+                "seq models (or run graphreg simulate first)",
                 param_hint="FILES",
             )
         default = Inputs.from_folder(DEFAULT_DATA)
-        files = [*default.tracks, default.contacts]
-    if len(files) < 2:
+        files, genome = [*default.tracks, default.contacts], default.genome
+    if files and is_fasta(files[0]):
+        if len(files) != 2:
+            raise typer.BadParameter(
+                "with a genome give GENOME.fa CONTACTS and the tracks as --epigenome",
+                param_hint="FILES",
+            )
+        genome, files = files[0], [*(epigenome or []), files[1]]
+    elif epigenome:
+        raise typer.BadParameter(
+            "--epigenome goes with a genome: GENOME.fa CONTACTS --epigenome TRACK.bw",
+            param_hint="FILES",
+        )
+    if len(files) < 2 and genome is None:
         raise typer.BadParameter(
             "need at least one track and the contacts: TRACK.bw CONTACTS.bedpe", param_hint="FILES"
         )
     *tracks, contacts = files
     return Inputs.from_files(
-        tracks, contacts, target, genes, bin_size, input_bin_size, contact_options
+        tracks, contacts, target, genes, bin_size, input_bin_size, contact_options, genome
     )
 
 
@@ -70,7 +89,9 @@ def train(
         None,
         help="TRACK.bw [TRACK.bw ...] CONTACTS: input tracks (DNase/ATAC, H3K27ac, ...) then "
         "contacts: a BEDPE from any common loop caller, or a .cool/.mcool/.hic matrix "
-        "(default: the graphreg_data/ folder of graphreg simulate).",
+        "(default: the graphreg_data/ folder of graphreg simulate). Sequence models: "
+        "GENOME.fa CONTACTS, the tracks to learn given as --epigenome (found automatically "
+        "in a graphreg simulate --sequence folder).",
         exists=True,
         dir_okay=False,
         show_default=False,
@@ -79,7 +100,8 @@ def train(
         "gat",
         "--model",
         "-m",
-        help="Model: gat = Epi-GraphReg, cnn = Epi-CNN, gcn, linear.",
+        help="Model: gat = Epi-GraphReg, cnn = Epi-CNN, gcn, linear; from DNA: seq-gat = "
+        "Seq-GraphReg, seq-cnn = Seq-CNN (they predict the --epigenome tracks too).",
         rich_help_panel=MODEL,
     ),
     target: Path = typer.Option(
@@ -221,17 +243,76 @@ def train(
         "better validation loss (0 = constant lr).",
         rich_help_panel=TRAINING,
     ),
-    loss: Loss = typer.Option(T.loss, help="Loss.", rich_help_panel=TRAINING),
+    loss: Loss = typer.Option(
+        T.loss,
+        help="Loss; auto: poisson for sequence models (every head), mse for the others.",
+        rich_help_panel=TRAINING,
+    ),
     seed: int = typer.Option(
         T.seed, help="Random seed (same seed: same metrics on CPU).", rich_help_panel=TRAINING
     ),
     resume: bool = typer.Option(
         False, help="Continue an interrupted run in --out.", rich_help_panel=TRAINING
     ),
+    epigenome: list[Path] = typer.Option(
+        None,
+        exists=True,
+        dir_okay=False,
+        help="A track the sequence model learns to predict (repeat: --epigenome dnase.bw "
+        "--epigenome h3k27ac.bw); default: a simulate --sequence folder's tracks.",
+        rich_help_panel=SEQUENCE,
+    ),
+    stage: Stage = typer.Option(
+        T.stage,
+        help="end-to-end: loss = a*CAGE + (1-a)*epigenome, a rising; epigenome: the trunk "
+        "alone (GraphReg's first stage); cage: the graph part on a frozen trunk from --init.",
+        rich_help_panel=SEQUENCE,
+    ),
+    init: Path = typer.Option(
+        None,
+        exists=True,
+        file_okay=False,
+        help="Run folder whose weights to start from (for --stage cage: a --stage epigenome run).",
+        rich_help_panel=SEQUENCE,
+    ),
+    alpha_start: float = typer.Option(
+        T.alpha_start,
+        min=0,
+        max=1,
+        help="End-to-end: CAGE weight a at epoch 1.",
+        rich_help_panel=SEQUENCE,
+    ),
+    alpha_end: float = typer.Option(
+        T.alpha_end,
+        min=0,
+        max=1,
+        help="End-to-end: CAGE weight a from --alpha-epochs on.",
+        rich_help_panel=SEQUENCE,
+    ),
+    alpha_epochs: int = typer.Option(
+        T.alpha_epochs,
+        min=1,
+        help="End-to-end: epochs over which a rises linearly.",
+        rich_help_panel=SEQUENCE,
+    ),
+    augment: bool = typer.Option(
+        T.augment,
+        help="Read each batch from a random strand (reverse complement).",
+        rich_help_panel=SEQUENCE,
+    ),
+    shift: int = typer.Option(
+        T.shift,
+        min=0,
+        help="Move each batch's DNA by a random shift up to this many bp.",
+        rich_help_panel=SEQUENCE,
+    ),
     device: Device = device_option(HARDWARE),
     threads: int = threads_option(HARDWARE),
 ) -> None:
-    """Train Epi-GraphReg (or a baseline) to predict CAGE from tracks and contacts.
+    """Train a model to predict CAGE from tracks (Epi-GraphReg) or from DNA (Seq-GraphReg).
+
+    Sequence models: --model seq-gat GENOME.fa CONTACTS --epigenome DNASE.bw (a simulate
+    --sequence folder needs no more); they learn the epigenome tracks as well.
 
     Keeps the model with the best validation loss (early stopping) in OUT/model.pt, with
     OUT/config.json (absolute input paths, normalisation, split) and OUT/train_log.tsv.
@@ -239,7 +320,15 @@ def train(
     """
     set_threads(threads)
     contact_options = ContactOptions(contacts_format.value, max_fdr, min_score, top_k)
-    inputs = resolve_inputs(files, target, genes, bin_size, input_bin_size, contact_options)
+    if files and is_fasta(files[0]) and model.value not in SEQUENCE_MODELS:
+        raise SettingError(
+            "{model} reads tracks, not a genome: give TRACK.bw ... CONTACTS, "
+            f"or choose {' or '.join(SEQUENCE_MODELS)}",
+            model=model.value,
+        )
+    inputs = resolve_inputs(
+        files, target, genes, bin_size, input_bin_size, contact_options, epigenome
+    )
     if inputs.target is None:
         raise SettingError("no target: give the CAGE bigWig as {target}", target=NAME_ONLY)
     config = ModelConfig(
@@ -268,6 +357,13 @@ def train(
         transform=transform.value,
         window=window,
         stride=stride,
+        stage=stage.value,
+        alpha_start=alpha_start,
+        alpha_end=alpha_end,
+        alpha_epochs=alpha_epochs,
+        augment=augment,
+        shift=shift,
+        init=None if init is None else str(init),
     )
     console.print(
         f"training [bold]{model.value}[/] on {len(inputs.tracks)} track(s), "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+import numpy as np
 import torch
 from torch_geometric.data import Data
 
@@ -47,6 +48,12 @@ class FeatureSpec:
     @property
     def in_features(self) -> int:
         return len(self.track_scale) + int(self.gene_input)
+
+    def unscale(self, values: np.ndarray) -> np.ndarray:
+        """Model-scale track values ``(..., n_tracks)`` (a sequence model's epigenome) back
+        in the tracks' own units: the inverse of the scaling :meth:`apply` makes."""
+        values = np.expm1(values) if self.transform == "log1p" else values
+        return (values * np.asarray(self.track_scale, np.float32)).astype(np.float32)
 
     def apply(self, g: Data) -> Data:
         """A copy of ``g`` with ``x: (n_bins, in_features)`` — or ``(n_bins, pool,

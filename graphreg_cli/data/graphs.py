@@ -40,7 +40,9 @@ def load_graphs(
     ``x: (n_bins, pool, n_tracks) float32`` (the input bins of each node, in order);
     ``y: (n_bins,) float32`` (target, zeros when there is none), ``edge_index: (2, E) int64``,
     ``edge_weight: (E,) float32``, ``gene_mask: (n_bins,) bool``, ``chrom: str`` and
-    ``split: str``. Notes on dropped contacts and chromosomes go to the ``graphreg_cli`` logger.
+    ``split: str``; with ``inputs.genome``, ``seq: (n_bins, bin_size) uint8`` DNA codes
+    (:mod:`graphreg_cli.data.genome`). Notes on dropped contacts and chromosomes go to the
+    ``graphreg_cli`` logger.
     """
     check_resolutions(inputs.tracks, inputs.target, inputs.bin_size, inputs.fine)
     sizes, names = chromosomes_of(inputs.tracks, inputs.target)
@@ -67,6 +69,10 @@ def load_graphs(
                     num_nodes=count,
                 )
             )
+    if inputs.genome is not None:
+        from graphreg_cli.data.genome import attach_sequence
+
+        attach_sequence(graphs, inputs.genome, sizes, inputs.bin_size, inputs.tracks[0].name)
     return graphs
 
 

@@ -26,7 +26,8 @@ class Inputs:
     """The files a run reads and their resolutions; paths are absolute once resolved.
 
     ``bin_size``: graph nodes and CAGE (bp); ``input_bin_size``: the tracks (bp, divides
-    ``bin_size``; None = ``bin_size``); ``contact_options``: format and filters of the contacts.
+    ``bin_size``; None = ``bin_size``); ``contact_options``: format and filters of the contacts;
+    ``genome``: a FASTA, read by sequence models (their tracks are then what they predict).
     """
 
     tracks: list[Path]
@@ -36,6 +37,7 @@ class Inputs:
     bin_size: int = 5000
     input_bin_size: int | None = None
     contact_options: ContactOptions = field(default_factory=ContactOptions)
+    genome: Path | None = None
 
     @property
     def fine(self) -> int:
@@ -63,9 +65,11 @@ class Inputs:
             self.bin_size,
             self.input_bin_size,
             self.contact_options,
+            res(self.genome),
         )
 
     def to_json(self) -> dict:
+        genome = {} if self.genome is None else {"genome": str(self.genome)}
         return {
             "tracks": [str(t) for t in self.tracks],
             "contacts": str(self.contacts),
@@ -74,6 +78,7 @@ class Inputs:
             "bin_size": self.bin_size,
             "input_bin_size": self.fine,
             "contact_options": self.contact_options.to_json(),
+            **genome,
         }
 
     @classmethod
@@ -85,13 +90,15 @@ class Inputs:
             bin_size=int(data["bin_size"]),
             input_bin_size=data.get("input_bin_size"),
             contact_options=ContactOptions(**data.get("contact_options", {})),
+            genome=None if data.get("genome") is None else Path(data["genome"]),
             **opt,
         )
 
     @classmethod
     def from_folder(cls, folder: str | Path, **changes) -> Inputs:
         """The DNase track, contacts, CAGE target, genes and resolutions of a ``graphreg
-        simulate`` folder, from its ``dataset.json``; ``changes`` override fields."""
+        simulate`` folder, from its ``dataset.json`` (with ``--sequence``: every epigenome
+        track and the genome FASTA too); ``changes`` override fields."""
         folder = Path(folder)
         manifest = read_manifest(folder)
         if manifest is None:
@@ -100,12 +107,13 @@ class Inputs:
             )
         files = manifest["files"]
         base = cls(
-            [folder / files["dnase"]],
+            [folder / f for f in files.get("epigenome", [files["dnase"]])],
             folder / files["contacts"],
             folder / files["cage"],
             folder / files["genes"],
             int(manifest["bin_size"]),
             manifest.get("input_bin_size"),
+            genome=folder / files["genome"] if manifest.get("sequence") else None,
         )
         return replace(base, **changes)
 
@@ -119,9 +127,11 @@ class Inputs:
         bin_size: int | None = None,
         input_bin_size: int | None = None,
         contact_options: ContactOptions | None = None,
+        genome: Path | None = None,
     ) -> Inputs:
         """Inputs from files, the target, genes and resolutions not given filled from a
-        ``dataset.json`` beside the contacts when there is one (bin size else 5000)."""
+        ``dataset.json`` beside the contacts when there is one (bin size else 5000); with a
+        ``genome`` and no tracks, the folder's epigenome tracks."""
         for track in tracks:
             if Path(track).suffix.lower() not in TRACK_SUFFIXES:
                 raise SettingError(
@@ -136,8 +146,17 @@ class Inputs:
             genes = genes or folder / files["genes"]
             bin_size = bin_size or int(manifest["bin_size"])
             input_bin_size = input_bin_size or manifest.get("input_bin_size")
+            if genome is not None and not tracks:
+                tracks = [folder / f for f in files.get("epigenome", [files["dnase"]])]
+        if genome is not None and not tracks:
+            raise SettingError(
+                "a sequence model needs the epigenome tracks it learns: give {epigenome}",
+                epigenome=NAME_ONLY,
+            )
         options = contact_options or ContactOptions()
-        return cls(list(tracks), contacts, target, genes, bin_size or 5000, input_bin_size, options)
+        return cls(
+            list(tracks), contacts, target, genes, bin_size or 5000, input_bin_size, options, genome
+        )
 
 
 def read_manifest(folder: Path) -> dict | None:

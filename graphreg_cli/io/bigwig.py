@@ -186,3 +186,23 @@ def copy_to_stdout(path: str | Path) -> None:
     with open(path, "rb") as source:
         shutil.copyfileobj(source, sys.stdout.buffer)
     sys.stdout.buffer.flush()
+
+
+def write_region_bigwig(
+    path: str | Path, sizes: dict[str, int], chrom: str, start: int, values: np.ndarray
+) -> None:
+    """Write per-base ``values`` from 0-based ``start`` on ``chrom`` as a bigWig (atomically),
+    the header listing every chromosome of ``sizes`` (so it loads beside the genome)."""
+    values = np.asarray(values, dtype=np.float64)
+    if chrom not in sizes or start < 0 or start + len(values) > sizes[chrom]:
+        raise GraphregError(f"{path}: {chrom}:{start}+{len(values)} is off the chromosome sizes")
+    if not np.isfinite(values).all():
+        raise GraphregError(f"{path}: values must be finite")
+    with atomic_path(path) as tmp:
+        handle = pyBigWig.open(str(tmp), "w")
+        try:
+            handle.addHeader(list(sizes.items()), maxZooms=10)
+            if len(values):
+                handle.addEntries(chrom, int(start), values=values, span=1, step=1)
+        finally:
+            handle.close()

@@ -1,8 +1,12 @@
-"""An N-filled genome FASTA that IGV desktop accepts: BGZF-compressed with ``.fai`` and ``.gzi``.
+"""Genome FASTA files: written for IGV and simulated genomes, read with pyfaidx.
 
-IGV will not take a bare chrom.sizes as a genome, and the plain FASTA of a 150 Mb synthetic
-genome is 150 MB; BGZF (blocked gzip, as ``bgzip`` writes) shrinks it to a few hundred KB while
-keeping random access through the ``.gzi`` block index.
+- :func:`write_n_genome`: an N-filled genome IGV desktop accepts, BGZF-compressed with
+  ``.fai`` and ``.gzi``. IGV will not take a bare chrom.sizes as a genome, and the plain FASTA
+  of a 150 Mb synthetic genome is 150 MB; BGZF (blocked gzip, as ``bgzip`` writes) shrinks it
+  to a few hundred KB while keeping random access through the ``.gzi`` block index.
+- :func:`write_fasta`: a real sequence (``simulate --sequence``) as plain FASTA + ``.fai``.
+- :func:`open_fasta`, :func:`fasta_sizes`, :func:`read_sequence`: reading through pyfaidx,
+  one chromosome at a time as integer codes (:mod:`graphreg_cli.data.dna`).
 """
 
 from __future__ import annotations
@@ -11,6 +15,9 @@ import struct
 import zlib
 from pathlib import Path
 
+import numpy as np
+
+from graphreg_cli.errors import InputError
 from graphreg_cli.io.atomic import atomic_path
 
 LINE_BASES = 60
@@ -66,3 +73,75 @@ def write_n_genome(sizes: dict[str, int], path: str | Path, line_bases: int = LI
         data = struct.pack("<Q", len(entries))
         data += b"".join(struct.pack("<QQ", c, u) for c, u in entries)
         tmp.write_bytes(data)
+
+
+FASTA_SUFFIXES = (".fa", ".fasta", ".fna", ".fa.gz", ".fasta.gz", ".fna.gz")
+
+
+def is_fasta(path: str | Path) -> bool:
+    """Whether ``path`` is named like a FASTA file (``.fa``, ``.fasta``, ``.fna``, ``.gz``)."""
+    return str(path).lower().endswith(FASTA_SUFFIXES)
+
+
+def write_fasta(sequences: dict[str, np.ndarray], path: str | Path) -> None:
+    """Write ``{name: (length,) uint8 codes}`` as a plain FASTA of ``LINE_BASES`` bases a line
+    with its ``.fai`` index (samtools faidx layout), each atomically."""
+    from graphreg_cli.data.dna import decode
+
+    path = Path(path)
+    rows, offset = [], 0
+    with atomic_path(path) as tmp, open(tmp, "wb") as out:
+        for name, codes in sequences.items():
+            header = f">{name}\n".encode()
+            out.write(header)
+            offset += len(header)
+            text = decode(codes).encode()
+            lines = [text[i : i + LINE_BASES] for i in range(0, len(text), LINE_BASES)]
+            body = b"\n".join(lines) + b"\n" if lines else b""
+            out.write(body)
+            rows.append(f"{name}\t{len(codes)}\t{offset}\t{LINE_BASES}\t{LINE_BASES + 1}\n")
+            offset += len(body)
+    with atomic_path(f"{path}.fai") as tmp:
+        tmp.write_text("".join(rows))
+
+
+def open_fasta(path: str | Path):
+    """Open an indexed FASTA with pyfaidx (plain, or bgzip with Biopython installed); the
+    index is built beside it when missing. Problems are one-line :class:`InputError` s."""
+    import pyfaidx
+
+    path = Path(path)
+    if not path.exists():
+        raise InputError("file not found; check the path", path)
+    try:
+        return pyfaidx.Fasta(str(path), as_raw=True, sequence_always_upper=True)
+    except ImportError:
+        raise InputError(
+            "is bgzip-compressed, which needs Biopython (pip install biopython); or "
+            "decompress it with gunzip",
+            path,
+        ) from None
+    except pyfaidx.UnsupportedCompressionFormat:
+        raise InputError(
+            "is gzip- but not bgzip-compressed, so it cannot be indexed; recompress it with "
+            "bgzip or decompress it with gunzip",
+            path,
+        ) from None
+    except (pyfaidx.FastaIndexingError, ValueError, OSError) as err:
+        raise InputError(f"is not a readable FASTA ({err}); check the file", path) from None
+
+
+def fasta_sizes(path: str | Path) -> dict[str, int]:
+    """``{name: length}`` of a FASTA, in file order."""
+    fasta = open_fasta(path)
+    try:
+        return {name: len(record) for name, record in fasta.records.items()}
+    finally:
+        fasta.close()
+
+
+def read_sequence(fasta, name: str) -> np.ndarray:
+    """One sequence of an open FASTA as ``(length,) uint8`` codes (A=0 C=1 G=2 T=3, else 4)."""
+    from graphreg_cli.data.dna import encode
+
+    return encode(fasta[name][:])

@@ -60,3 +60,22 @@ LOOP_HEADERS = {
         "fdr": (("FDR",),),
     },
 }
+
+# VCF 4.2 (fixed columns of the #CHROM line; graphreg writes sites only, no samples).
+VCF_COLUMNS = ["CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO"]
+
+# graphreg variants: one row per (SNV, gene it can reach), largest |delta_log2| first.
+VARIANT_EFFECT_COLUMNS = [
+    "variant",
+    "chrom",
+    "pos",
+    "ref",
+    "alt",
+    "gene",
+    "tss",
+    "distance",
+    "contact",
+    "cage_ref",
+    "cage_alt",
+    "delta_log2",
+]

@@ -1,4 +1,6 @@
-"""Models by name: ``cnn`` (Epi-CNN), ``gat`` (Epi-GraphReg), ``gcn``, ``linear``.
+"""Models by name: ``cnn`` (Epi-CNN), ``gat`` (Epi-GraphReg), ``gcn``, ``linear``, and the
+sequence models ``seq-cnn`` and ``seq-gat`` (Seq-GraphReg), which read DNA (``batch.seq``)
+and predict the epigenome tracks as well (:mod:`graphreg_cli.models.seq`).
 
 Every model is a :class:`GraphregModel`: it declares the batch fields it reads (``inputs``)
 and the heads it predicts (``outputs``), and maps a PyG batch of chromosome graphs (or
@@ -20,7 +22,7 @@ class ModelConfig:
     """Hyper-parameters shared by the models (each uses what applies to it)."""
 
     name: str = "gat"
-    in_features: int = 1
+    in_features: int = 1  # input channels; sequence models: epigenome tracks predicted
     channels: int = 32
     cnn_layers: int = 5
     graph_layers: int = 3
@@ -33,6 +35,7 @@ class ModelConfig:
     norm: str = "batch"  # normalisation: instance (the study), batch, layer or none
     edge_scores: bool = True  # gat: the contact score as an edge feature of attention
     attention: str = "softmax"  # gat: softmax (weights sum to 1, GAT) or sigmoid (gated sum)
+    fine: int = 0  # sequence models: bp per input bin (input_bin_size)
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -55,8 +58,8 @@ class ModelConfig:
     @property
     def margin(self) -> int:
         """Nodes of context each side of a window that a local trunk reads (0 otherwise);
-        models without a trunk (``linear``) need none."""
-        if not self.local or self.name == "linear":
+        models without a CNN trunk over tracks (``linear``, sequence models) need none."""
+        if not self.local or self.name == "linear" or self.name.startswith("seq"):
             return 0
         from graphreg_cli.models.blocks import conv_stack, margin_nodes
 
@@ -100,5 +103,8 @@ def build_model(config: ModelConfig) -> GraphregModel:
 
 # each model module registers itself; gat first: the default and the study's model
 from graphreg_cli.models import gat, cnn, gcn, linear  # noqa: E402, F401, I001
+from graphreg_cli.models import seq_cnn, seq_gat  # noqa: E402, F401, I001
 
 MODEL_NAMES = tuple(REGISTRY)
+EPI_MODELS = tuple(n for n, cls in REGISTRY.items() if "seq" not in cls.inputs)
+SEQUENCE_MODELS = tuple(n for n in REGISTRY if n not in EPI_MODELS)

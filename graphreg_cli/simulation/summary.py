@@ -39,5 +39,14 @@ def dataset_table(data: Dataset, out: Path) -> Table:
     table.add_row("contacts per gene", f"{(links + decoys) / max(n_genes, 1):.2f}")
     table.add_row("mean DNase / CAGE", f"{dnase.mean():.3f} / {cage.mean():.3f}")
     table.add_row("non-zero CAGE bins", f"{(cage > 0).mean():.1%}")
+    if hasattr(data, "variants"):  # simulate --sequence
+        hits = sum(len(c.hits) for c in chroms)
+        planted = sum(len(c.instances) for c in chroms)
+        table.add_row("motif hits", f"{hits} ({planted} planted, {hits - planted} background)")
+        effect = sum(v.sign != 0 for v in data.variants)
+        table.add_row(
+            "SNVs (variants.vcf)",
+            f"{effect} with an effect + {len(data.variants) - effect} neutral",
+        )
     table.add_row("open in IGV", str(out / "igv_session.xml"))
     return table

@@ -12,8 +12,8 @@ import pandas as pd
 from torch_geometric.data import Data
 
 from graphreg_cli.errors import NAME_ONLY, SettingError
-from graphreg_cli.tasks.inference import pick_device, predict_graphs
-from graphreg_cli.tasks.metrics import compute_metrics
+from graphreg_cli.tasks.inference import pick_device, predict_heads
+from graphreg_cli.tasks.metrics import compute_metrics, pearson
 from graphreg_cli.tasks.runs import METRICS, PARTS, save_json
 
 logger = logging.getLogger(__name__)
@@ -27,7 +27,10 @@ class Evaluation:
 
     ``graphs``: the split's chromosome graphs as read (``y: (n,)`` true CAGE, ``gene_mask``);
     ``predictions``: ``[(n,) float32]`` in the same order; ``metrics``: see
-    :func:`graphreg_cli.tasks.metrics.compute_metrics`, plus ``split`` and ``model``.
+    :func:`graphreg_cli.tasks.metrics.compute_metrics`, plus ``split`` and ``model``, and for
+    sequence models ``epigenome``: ``{track: {"pearson": r, "pearson_log1p": r}}`` over every
+    input bin; ``epigenome``: their predicted tracks, ``[(n, pool, tracks) float32]`` in the
+    tracks' units (None for other models).
     """
 
     run: object
@@ -35,6 +38,7 @@ class Evaluation:
     graphs: list[Data]
     predictions: list[np.ndarray]
     metrics: dict
+    epigenome: list[np.ndarray] | None = None
 
     def per_gene(self) -> pd.DataFrame:
         """One row per gene of the run's annotation (see :func:`gene_predictions`)."""
@@ -63,11 +67,40 @@ def evaluate(run, split: str = "test", device: str = "auto") -> Evaluation:
     graphs, ready = run.load(wanted)
     if not any(bool(g.y.any()) for g in graphs):
         logger.info("the target is zero everywhere on these chromosomes; metrics will be trivial")
-    preds = predict_graphs(run.model(dev), ready, dev, run.tiling)
+    model = run.model(dev)
+    heads = predict_heads(model, ready, dev, run.tiling)
+    preds = [h["cage"] for h in heads]
     metrics = compute_metrics(
         [(p, g.y.numpy(), g.gene_mask.numpy()) for p, g in zip(preds, graphs)]
     )
-    return Evaluation(run, split, graphs, preds, metrics)
+    epigenome = None
+    if "epigenome" in model.outputs:
+        epigenome = [run.features.unscale(h["epigenome"]) for h in heads]
+        names = [track_name(t) for t in run.inputs.tracks]
+        metrics["epigenome"] = epigenome_metrics(names, graphs, epigenome)
+    return Evaluation(run, split, graphs, preds, metrics, epigenome)
+
+
+def track_name(path: Path) -> str:
+    """A track's short name: its file name without the bigWig suffix (``dnase.bw`` → dnase)."""
+    name = Path(path).name
+    for suffix in (".bw", ".bigwig", ".bigWig"):
+        name = name.removesuffix(suffix)
+    return name
+
+
+def epigenome_metrics(names: list[str], graphs, predicted: list[np.ndarray]) -> dict:
+    """``{track: {"pearson": r, "pearson_log1p": r}}`` of predicted vs true input bins,
+    pooled over the chromosomes. ``graphs[i].x: (n, [pool,] tracks)`` as read."""
+    out = {}
+    for k, name in enumerate(names):
+        true = np.concatenate([g.x.numpy()[..., k].reshape(-1) for g in graphs]).astype(np.float64)
+        pred = np.concatenate([p[..., k].reshape(-1) for p in predicted]).astype(np.float64)
+        out[name] = {
+            "pearson": pearson(pred, true),
+            "pearson_log1p": pearson(np.log1p(pred.clip(0)), np.log1p(true.clip(0))),
+        }
+    return out
 
 
 def save_metrics(evaluation: Evaluation, per_gene: Path | None = None) -> Path:

@@ -58,6 +58,9 @@ def pick_device(name: str) -> torch.device:
     return torch.device(name)
 
 
+SEQUENCE_BASES_PER_BATCH = 8_000_000  # sequence models: DNA per forward pass
+
+
 def predict_graphs(
     model,
     graphs: list[Data],
@@ -67,11 +70,41 @@ def predict_graphs(
     inference: str = "auto",
 ) -> list[np.ndarray]:
     """The model's CAGE per chromosome graph, ``[(n_bins,) float32, ...]`` in the order
-    given. ``inference``: ``once`` (the trunk once per chromosome: local models with a
-    trunk), ``windows`` (the whole model window by window) or ``auto`` (``once`` where the
-    model allows it). Both give the same numbers for a local model."""
+    given; see :func:`predict_heads`."""
+    preds = predict_heads(model, graphs, device, tiling, batch_size, ("cage",), inference)
+    return [p["cage"] for p in preds]
+
+
+def predict_windows(
+    model, graphs: list[Data], device, tiling: Tiling | None = None, batch_size: int = 16
+) -> list[np.ndarray]:
+    """The whole model on each window (with its trunk's margins), stitched from the nodes
+    each window owns."""
+    return predict_graphs(model, graphs, device, tiling, batch_size, inference="windows")
+
+
+def predict_heads(
+    model,
+    graphs: list[Data],
+    device,
+    tiling: Tiling | None = None,
+    batch_size: int = 16,
+    heads: tuple[str, ...] | None = None,
+    inference: str = "auto",
+) -> list[dict[str, np.ndarray]]:
+    """Every head of the model (or ``heads``) per chromosome graph, in the order given:
+    ``{head: array}`` with ``(n_bins,) float32`` for node heads (``cage``) and ``(n_bins,
+    pool, tracks) float32`` for input-resolution heads (``epigenome``).
+
+    ``inference``: ``once`` (the trunk once per chromosome, then graph layers and decoder
+    window by window: local models with a trunk over tracks), ``windows`` (the whole model
+    window by window, stitched from the nodes each window owns) or ``auto`` (``once`` where
+    the model allows it). Both give the same numbers for a local model. Sequence models run
+    at most ``SEQUENCE_BASES_PER_BATCH`` bases a pass.
+    """
     if inference not in PATHS:
         raise SettingError(f"{{inference}}: choose {', '.join(PATHS)}", inference=inference)
+    heads = heads or tuple(model.outputs)
     once = bool(getattr(model, "margin", 0))
     if inference == "once" and not once:
         raise SettingError(
@@ -82,19 +115,32 @@ def predict_graphs(
             norm=NAME_ONLY,
         )
     if once and inference != "windows":
-        return predict_two_stage(model, graphs, device, tiling, batch_size)
-    return predict_windows(model, graphs, device, tiling, batch_size)
+        return [{"cage": p} for p in predict_two_stage(model, graphs, device, tiling, batch_size)]
+    return _windowed_heads(model, graphs, device, tiling, batch_size, heads)
 
 
 @torch.no_grad()
-def predict_windows(
-    model, graphs: list[Data], device, tiling: Tiling | None = None, batch_size: int = 16
-) -> list[np.ndarray]:
-    """The whole model on each window (with its trunk's margins), stitched from the nodes
-    each window owns."""
+def _windowed_heads(model, graphs, device, tiling, batch_size, heads):
     model.eval()
     windows = _windows(graphs, tiling, getattr(model, "margin", 0))
-    return _stitch(graphs, windows, batch_size, device, lambda b: model(b)["cage"])
+    if windows and "seq" in windows[0][1]:
+        bases = windows[0][1].seq.numel()
+        batch_size = max(1, min(batch_size, SEQUENCE_BASES_PER_BATCH // max(bases, 1)))
+    out: list[dict[str, np.ndarray]] = [{} for _ in graphs]
+    for j in range(0, len(windows), batch_size):
+        chunk = windows[j : j + batch_size]
+        batch = Batch.from_data_list([w for _, w in chunk]).to(device)
+        pred = model(batch)
+        sizes = [w.num_nodes for _, w in chunk]
+        for name in heads:
+            parts = torch.split(pred[name].float().cpu(), sizes)
+            for (i, w), p in zip(chunk, parts):
+                whole = out[i].setdefault(
+                    name, np.zeros((graphs[i].num_nodes, *p.shape[1:]), np.float32)
+                )
+                own = w.own.numpy()
+                whole[w.start + np.flatnonzero(own)] = p.numpy()[own]
+    return out
 
 
 @torch.no_grad()

@@ -41,7 +41,8 @@ def rank(values: np.ndarray) -> np.ndarray:
     return ranks
 
 
-def _pearson(a: np.ndarray, b: np.ndarray) -> float:
+def pearson(a: np.ndarray, b: np.ndarray) -> float:
+    """Pearson r (NaN for fewer than 2 values or a constant side)."""
     if len(a) < 2 or a.std() == 0 or b.std() == 0:
         return float("nan")
     return float(np.corrcoef(a, b)[0, 1])
@@ -73,7 +74,7 @@ def compute_metrics(chromosomes: list[tuple[np.ndarray, np.ndarray, np.ndarray]]
         "roi_mse": float(np.mean(roi_share)) if has_genes else float("nan"),
         "roi_mse_mean": roi_err / roi_n if has_genes else float("nan"),
         "poisson_nll": float(np.mean(nll)),
-        "pearson_log1p": _pearson(gp, gt),
-        "spearman_log1p": _pearson(rank(gp), rank(gt)),
+        "pearson_log1p": pearson(gp, gt),
+        "spearman_log1p": pearson(rank(gp), rank(gt)),
         "gene_bins": int(len(gp)),
     }

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 
 from graphreg_cli.data.inputs import Inputs
-from graphreg_cli.errors import SettingError
-from graphreg_cli.io.bigwig import bigwig_chroms, write_bigwig
+from graphreg_cli.errors import NAME_ONLY, SettingError
+from graphreg_cli.io.bigwig import bigwig_chroms, n_bins, write_bigwig
 from graphreg_cli.tasks.inference import pick_device, predict_graphs
 
 logger = logging.getLogger(__name__)
@@ -52,6 +52,45 @@ def predict(run, chromosomes=None, inputs: Inputs | None = None, device="auto", 
     return {g.chrom: p for g, p in zip(graphs, preds)}
 
 
+def predict_tracks(run, chromosomes=None, inputs: Inputs | None = None, device="auto"):
+    """A sequence model's predictions: ``(cage, epigenome)`` with ``cage`` ``{chrom: (n_bins,)
+    float32}`` and ``epigenome`` ``{track: {chrom: (n_input_bins,) float32}}`` in the tracks'
+    units, one value per input bin of the chromosome."""
+    from graphreg_cli.tasks.evaluate import track_name
+    from graphreg_cli.tasks.inference import predict_heads
+
+    inputs = inputs or replace(run.inputs, target=None)
+    dev = pick_device(device)
+    graphs, ready = run.load(chromosomes, inputs)
+    model = run.model(dev)
+    if "epigenome" not in model.outputs:
+        raise SettingError(
+            "{epigenome_out}: the run's model predicts CAGE only; sequence models "
+            "(seq-gat, seq-cnn) predict the epigenome",
+            epigenome_out=NAME_ONLY,
+        )
+    heads = predict_heads(model, ready, dev, run.tiling)
+    sizes, fine = inputs.sizes(), inputs.fine
+    cage = {g.chrom: h["cage"] for g, h in zip(graphs, heads)}
+    epigenome: dict[str, dict[str, np.ndarray]] = {}
+    for g, h in zip(graphs, heads):
+        values = run.features.unscale(h["epigenome"]).reshape(-1, len(inputs.tracks))
+        for k, track in enumerate(inputs.tracks):
+            per_chrom = epigenome.setdefault(track_name(track), {})
+            per_chrom[g.chrom] = values[: n_bins(sizes[g.chrom], fine), k]
+    return cage, epigenome
+
+
+def write_epigenome(folder: Path, sizes: dict[str, int], epigenome: dict, fine: int) -> dict:
+    """Write each predicted track as ``folder/<track>.bw``; returns ``{track: path}``."""
+    written = {}
+    for track, values in epigenome.items():
+        path = Path(folder) / f"{track}.bw"
+        write_prediction(path, sizes, values, fine)
+        written[track] = path
+    return written
+
+
 def write_prediction(
     path: Path, sizes: dict[str, int], preds: dict[str, np.ndarray], bin_size: int
 ) -> None:
@@ -60,24 +99,25 @@ def write_prediction(
     write_bigwig(path, header, preds, bin_size)
 
 
-def write_session(run, prediction: Path) -> Path | None:
-    """Write ``RUN/igv_session.xml``: tracks, true CAGE, the prediction, genes, contacts.
+def write_session(run, prediction: Path, epigenome: dict | None = None) -> Path | None:
+    """Write ``RUN/igv_session.xml``: tracks, true CAGE, the prediction, genes, contacts;
+    with ``epigenome`` (``{track: predicted bigWig}``), each true track beside its prediction.
 
-    Needs a genome IGV accepts: ``genome.fa.gz`` (as ``graphreg simulate`` writes) beside the
-    contacts or the first track; without one, says so and writes nothing.
+    Needs a genome IGV accepts: the run's genome FASTA, or ``genome.fa.gz`` (as ``graphreg
+    simulate`` writes) beside the contacts or the first track; without one, says so and
+    writes nothing.
     """
     from graphreg_cli.io.igv import IgvTrack, igv_locus, write_igv_session
 
     inputs = run.inputs
-    folders = dict.fromkeys([inputs.contacts.parent, inputs.tracks[0].parent])
-    genome = next((f / "genome.fa.gz" for f in folders if (f / "genome.fa.gz").exists()), None)
+    genome = _session_genome(inputs)
     if genome is None:
         logger.info(
             "no genome.fa.gz beside the inputs: no IGV session written; load the bigWig in "
             "IGV with your assembly"
         )
         return None
-    tracks = [IgvTrack(t, f"input: {t.name}", color="31,119,180") for t in inputs.tracks]
+    tracks = _track_pairs(inputs.tracks, epigenome or {})
     if inputs.target:  # truth and prediction share one scale (autoscale group 1)
         tracks.append(IgvTrack(inputs.target, "CAGE (true)", color="0,0,0", autoscale_group=1))
     tracks.append(
@@ -97,3 +137,33 @@ def write_session(run, prediction: Path) -> Path | None:
     path = run.folder / "igv_session.xml"
     write_igv_session(path, genome, tracks, igv_locus(first, sizes[first], inputs.bin_size))
     return path
+
+
+def _session_genome(inputs) -> Path | None:
+    if inputs.genome is not None and Path(inputs.genome).exists():
+        return Path(inputs.genome)
+    folders = dict.fromkeys([inputs.contacts.parent, inputs.tracks[0].parent])
+    return next((f / "genome.fa.gz" for f in folders if (f / "genome.fa.gz").exists()), None)
+
+
+def _track_pairs(tracks: list[Path], predicted: dict) -> list:
+    """Input tracks; with predictions, each true track and its prediction on one scale."""
+    from graphreg_cli.io.igv import IgvTrack
+    from graphreg_cli.tasks.evaluate import track_name
+
+    out = []
+    for group, track in enumerate(tracks, start=2):
+        name = track_name(track)
+        if name not in predicted:
+            out.append(IgvTrack(track, f"input: {track.name}", color="31,119,180"))
+            continue
+        out.append(IgvTrack(track, f"{name} (true)", color="31,119,180", autoscale_group=group))
+        out.append(
+            IgvTrack(
+                Path(predicted[name]).resolve(),
+                f"{name} predicted",
+                color="255,127,14",
+                autoscale_group=group,
+            )
+        )
+    return out

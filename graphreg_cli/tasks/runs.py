@@ -2,7 +2,8 @@
 and ``train_log.tsv``. Everything loads with ``torch.load(..., weights_only=True)``.
 
 :class:`Run` is what the library hands back after training and what every later task starts
-from: ``Run.open(folder).predict()``, ``.evaluate()``, ``.explain()``, ``.perturb()``.
+from: ``Run.open(folder).predict()``, ``.evaluate()``, ``.explain()``, ``.perturb()``, and for
+sequence models ``.variants()`` and ``.ism()``.
 """
 
 from __future__ import annotations
@@ -133,6 +134,20 @@ class Run:
         from graphreg_cli.tasks.perturb import perturb
 
         return perturb(self, region, scale, device)
+
+    def variants(self, vcf, split: str = "all", device: str = "auto"):
+        """Effects of a VCF's SNVs (sequence models); see
+        :func:`graphreg_cli.tasks.variants.score_variants`."""
+        from graphreg_cli.tasks.variants import score_variants
+
+        return score_variants(self, vcf, split, device)
+
+    def ism(self, region: str, gene: str | None = None, device: str = "auto"):
+        """Per-base in-silico mutagenesis (sequence models); see
+        :func:`graphreg_cli.tasks.ism.ism`."""
+        from graphreg_cli.tasks.ism import ism
+
+        return ism(self, region, gene, device)
 
     def with_inputs(self, **changes) -> Inputs:
         """The run's inputs with some files replaced (``tracks=``, ``contacts=``, ``genes=``)."""

@@ -20,7 +20,8 @@ from graphreg_cli.data.graphs import load_graphs
 from graphreg_cli.data.inputs import Inputs
 from graphreg_cli.data.tiles import Tiling, tile_all
 from graphreg_cli.errors import NAME_ONLY, SettingError
-from graphreg_cli.models import ModelConfig, build_model
+from graphreg_cli.models import SEQUENCE_MODELS, ModelConfig, build_model
+from graphreg_cli.tasks import heads
 from graphreg_cli.tasks.inference import pick_device, predict_graphs
 from graphreg_cli.tasks.runs import (
     CHECKPOINT,
@@ -35,7 +36,7 @@ from graphreg_cli.tasks.runs import (
 
 logger = logging.getLogger(__name__)
 
-LOSSES = ("mse", "poisson")
+LOSSES = ("auto", "mse", "poisson")  # auto: poisson for sequence models, else mse
 LOG_HEADER = "epoch\ttrain_loss\tval_mse\tval_loss\tseconds\n"
 
 
@@ -50,7 +51,7 @@ class TrainOptions:
     min_epochs: int = 100  # never stop early before this many epochs
     lr_patience: int = 10  # after min_epochs, halve the lr after this many epochs without
     # improvement; 0 = constant lr
-    loss: str = "mse"
+    loss: str = "auto"
     seed: int = 0
     device: str = "auto"
     gene_input: bool = True
@@ -59,10 +60,19 @@ class TrainOptions:
     window: int = 6_000_000  # bp; longer chromosomes are tiled into windows (0 = never)
     stride: int = 2_000_000  # bp between window starts; loss on each window's central part
     checkpoint_every: int = 10
+    # sequence models (tasks/heads.py): GraphReg's stages, α schedule, augmentation
+    stage: str = "end-to-end"  # or "epigenome", then "cage" from init
+    alpha_start: float = 0.1  # end-to-end loss = α·CAGE + (1 - α)·epigenome
+    alpha_end: float = 0.5
+    alpha_epochs: int = 20  # α rises linearly over these epochs
+    augment: bool = True  # random reverse complement of each batch
+    shift: int = 3  # random shift of the DNA by up to this many bp
+    init: str | None = None  # run folder whose weights to start from
 
 
 def loss_fn(name: str, pred: torch.Tensor, true: torch.Tensor) -> torch.Tensor:
-    """``mse`` or ``poisson`` (NLL of a Poisson with mean ``pred``) over all values."""
+    """``mse`` or ``poisson`` (NLL of a Poisson with mean ``pred``) over all values
+    (``auto`` is resolved by :func:`train`)."""
     if name == "mse":
         return F.mse_loss(pred, true)
     if name == "poisson":
@@ -148,12 +158,11 @@ class Trainer:
     def train_epoch(self, windows: list[Data]) -> float:
         """One pass over the training windows; the mean training loss. The loss is taken on
         the nodes each window owns."""
-        self.model.train()
-        losses = []
+        heads.training_mode(self.model, self.options)
+        losses, epoch = [], self.progress.epoch + 1
         for batch in self.batches(windows):
             self.optimiser.zero_grad()
-            pred = self.model(batch)["cage"]
-            loss = loss_fn(self.options.loss, pred[batch.own], batch.y[batch.own])
+            loss = heads.batch_loss(self.model, batch, self.options, epoch, self.generator, loss_fn)
             loss.backward()
             self.optimiser.step()
             losses.append(loss.item())
@@ -161,6 +170,8 @@ class Trainer:
 
     def validate(self, graphs: list[Data], tiling: Tiling) -> tuple[float, float]:
         """``(MSE, loss)`` on the validation chromosomes, each the mean over chromosomes."""
+        if heads.is_multihead(self.model):
+            return heads.validate(self.model, graphs, self.device, tiling, self.options, loss_fn)
         preds = predict_graphs(self.model, graphs, self.device, tiling)
         truths = [g.y for g in graphs]
         mse = float(np.mean([((p - y.numpy()) ** 2).mean() for p, y in zip(preds, truths)]))
@@ -256,7 +267,8 @@ def train(
         raise SettingError("no target: give the CAGE bigWig as {target}", target=NAME_ONLY)
     if options.loss not in LOSSES:
         raise SettingError(f"{{loss}}: choose {' or '.join(LOSSES)}", loss=options.loss)
-    inputs, out = inputs.resolved(), Path(out)
+    inputs, options = _for_model(inputs.resolved(), options, model_config.name)
+    out = Path(out)
     device = pick_device(options.device)
     if options.gene_input and inputs.genes is None:
         logger.info(
@@ -264,12 +276,15 @@ def train(
             "without a gene channel (give genes for ROI metrics and better predictions)"
         )
         options = replace(options, gene_input=False)
-    model_config = replace(model_config, pool=inputs.pool)
+    fine = inputs.fine if model_config.name in SEQUENCE_MODELS else model_config.fine
+    model_config = replace(model_config, pool=inputs.pool, fine=fine)
     data = prepare_data(inputs, options, val, test, model_config.margin)
     model_config = replace(model_config, in_features=data.spec.in_features)
     torch.manual_seed(options.seed)
     np.random.seed(options.seed)
-    trainer = Trainer(build_model(model_config).to(device), options, device)
+    model = build_model(model_config)
+    heads.prepare(model, options)
+    trainer = Trainer(model.to(device), options, device)
     config = run_config(inputs, model_config, options, data)
     if resume:
         _check_resumable(out, config)
@@ -316,6 +331,24 @@ def run_config(
         "bin_size": inputs.bin_size,
         "tiling": data.tiling.to_json(),
     }
+
+
+def _for_model(inputs: Inputs, options: TrainOptions, name: str):
+    """Inputs and options as the model needs them: sequence models read the genome (their
+    tracks are targets: no gene channel) and default to a Poisson loss; others never read it."""
+    sequence = name in SEQUENCE_MODELS
+    if options.loss == "auto":
+        options = replace(options, loss="poisson" if sequence else "mse")
+    if not sequence:
+        return replace(inputs, genome=None), options
+    heads.check_options(options)
+    if inputs.genome is None:
+        raise SettingError(
+            "{model} reads DNA: give the genome FASTA first (GENOME.fa CONTACTS "
+            "--epigenome TRACK.bw ...)",
+            model=name,
+        )
+    return inputs, replace(options, gene_input=False, edges="both")
 
 
 def _start_folder(out: Path, config: dict, resume: bool) -> None:
