@@ -10,6 +10,7 @@ from graphreg_cli import __version__
 from graphreg_cli.cli import evaluate as evaluate_cmd
 from graphreg_cli.cli import explain as explain_cmd
 from graphreg_cli.cli import predict as predict_cmd
+from graphreg_cli.cli import prepare as prepare_cmd
 from graphreg_cli.cli import simulate as simulate_cmd
 from graphreg_cli.cli import train as train_cmd
 from graphreg_cli.cli.console import console, show_library_log
@@ -72,6 +73,7 @@ app.command("evaluate")(evaluate_cmd.evaluate)
 app.command("predict")(predict_cmd.predict)
 app.command("explain")(explain_cmd.explain)
 app.command("perturb")(explain_cmd.perturb)
+app.add_typer(prepare_cmd.app, name="prepare")
 
 
 def main() -> None:
