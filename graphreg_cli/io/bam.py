@@ -215,7 +215,22 @@ def _inflate_block(data, offset: int, path: Path) -> tuple[bytes, int]:
 
 
 def _inflate_range(path: Path, first: int, last: int) -> Iterator[bytes]:
-    """Decompressed bytes from virtual offset ``first`` up to ``last`` (exclusive)."""
+    """Decompressed bytes from virtual offset ``first`` up to ``last`` (exclusive).
+
+    The file ends with a complete EOF block (checked when opened), so a block that cannot be
+    read at the index's offsets means the index belongs to another version of the file.
+    """
+    try:
+        yield from _inflate_blocks(path, first, last)
+    except InputError:
+        raise InputError(
+            f"does not match its index (was it rewritten after indexing?); index it again: "
+            f"samtools index {path.name}",
+            path,
+        ) from None
+
+
+def _inflate_blocks(path: Path, first: int, last: int) -> Iterator[bytes]:
     coffset, skip = first >> 16, first & 0xFFFF
     end_coffset, end_skip = last >> 16, last & 0xFFFF
     with open(path, "rb") as handle:
