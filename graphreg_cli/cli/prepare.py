@@ -159,3 +159,85 @@ def coverage(
         f"{result.reads:,} reads counted in {len(result.sizes)} chromosome(s), "
         f"{bin_size} bp bins, {normalize.value} (scale {result.scale:.4g}); written: {output}"
     )
+
+
+class Covariates(str, Enum):
+    distance = "distance"
+    distance_coverage = "distance-coverage"
+
+
+@app.command("contacts")
+def contacts(
+    matrix: Path = typer.Argument(
+        ...,
+        help="Hi-C/HiChIP contact matrix: .hic, .cool or .mcool (raw counts are used).",
+        exists=True,
+        dir_okay=False,
+        show_default=False,
+    ),
+    output: Path = typer.Option(
+        ...,
+        "--output",
+        "-o",
+        dir_okay=False,
+        help="BEDPE of significant contacts (graphreg train reads it; --max-fdr filters it).",
+    ),
+    resolution: int = typer.Option(
+        5000, min=1, help="Bin size in bp to read the matrix at (GraphReg: 5000)."
+    ),
+    fdr: float = typer.Option(
+        0.1,
+        min=0.0,
+        max=1.0,
+        help="Keep contacts with Benjamini-Hochberg q-value at most this (GraphReg: 0.1, "
+        "0.01 or 0.001).",
+    ),
+    max_distance: int = typer.Option(
+        2_000_000, min=1, help="Test pixels up to this distance in bp (GraphReg: 2 Mb)."
+    ),
+    min_count: int = typer.Option(
+        1,
+        min=1,
+        help="Never call a pixel with fewer reads (still part of the model and of the number of "
+        "tests). HiChIP: e.g. 5, so that sparse pixels next to strong anchors are not called "
+        "on one or two reads.",
+    ),
+    covariates: Covariates = typer.Option(
+        Covariates.distance_coverage,
+        help="What the expected count depends on: distance alone, or distance and the two "
+        "bins' coverage (their visibility; needed for HiChIP, whose coverage follows the "
+        "ChIP signal).",
+    ),
+    chroms: str = typer.Option(
+        None, help="Comma-separated chromosomes to call (default: all in the matrix)."
+    ),
+) -> None:
+    """Significant contacts of a Hi-C/HiChIP matrix at an FDR, in the spirit of HiC-DC+.
+
+    Per chromosome, every pixel within --max-distance gets an expected count from a negative
+    binomial model of distance (and coverage), a p-value and a q-value. The BEDPE has a
+    '#' header and the columns count, expected, pvalue, qvalue after the ten BEDPE ones.
+
+    Example: [bold]graphreg prepare contacts k562.hic --resolution 5000 --fdr 0.1 -o
+    k562_contacts.bedpe[/], then [bold]graphreg train ... k562_contacts.bedpe[/].
+    """
+    from graphreg_cli.io.bedpe import write_bedpe
+    from graphreg_cli.io.schemas import CALL_COLUMNS
+    from graphreg_cli.prepare import contacts as lib
+
+    options = lib.CallOptions(
+        resolution=resolution,
+        fdr=fdr,
+        max_distance=max_distance,
+        min_count=min_count,
+        covariates=covariates.value,
+        chroms=None if chroms is None else [c for c in chroms.split(",") if c],
+    )
+    lib.check_options(options)
+    with lazy_progress("testing pixels (bins)") as on_progress:
+        calls, summary = lib.call_contacts(matrix, options, on_progress)
+    write_bedpe(calls, output, extras=CALL_COLUMNS, header=True)
+    console.print(
+        f"{len(calls):,} contacts at FDR {fdr:g} of {int(summary['tests'].sum()):,} pixels "
+        f"tested on {len(summary)} chromosome(s); written: {output}"
+    )
