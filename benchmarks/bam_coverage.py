@@ -6,7 +6,7 @@ then counts it into 100 bp bins three ways and checks all three agree bin for bi
 
 - a plain pysam loop: ``for read in bam.fetch(chrom)``, flag and MAPQ checks, +1 per bin;
 - ``bam_coverage(threads=1)``: graphreg's bulk decoder in one process;
-- ``bam_coverage(threads=N)``: chromosomes in N worker processes.
+- ``bam_coverage(threads=N)``: chromosomes in N worker threads.
 
     python benchmarks/bam_coverage.py [--reads 4000000] [--threads 2] [--workdir /tmp/bam_bench]
 """
@@ -98,7 +98,7 @@ def main() -> None:
             lambda: bam_coverage([path], CoverageOptions(min_mapq=10, threads=1)).values,
         ),
         (
-            f"graphreg, {args.threads} processes",
+            f"graphreg, {args.threads} threads",
             lambda: bam_coverage([path], CoverageOptions(min_mapq=10, threads=args.threads)).values,
         ),
     ]

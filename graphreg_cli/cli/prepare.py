@@ -118,7 +118,7 @@ def coverage(
         None, help="Comma-separated chromosomes to count (default: all in the BAM header)."
     ),
     threads: int = typer.Option(
-        _default_threads(), min=1, help="Worker processes; chromosomes are counted in parallel."
+        _default_threads(), min=1, help="Threads; chromosomes are counted in parallel."
     ),
 ) -> None:
     """Binned coverage of BAMs as a bigWig, like deepTools bamCoverage.

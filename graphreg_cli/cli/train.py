@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
+from enum import Enum
 from pathlib import Path
 
 import typer
@@ -12,7 +14,7 @@ from graphreg_cli.cli.options import device_option
 from graphreg_cli.data.edges import ContactOptions
 from graphreg_cli.data.features import EDGE_MODES, TRANSFORMS
 from graphreg_cli.data.graphs import Inputs
-from graphreg_cli.errors import GraphregError
+from graphreg_cli.errors import NAME_ONLY, GraphregError, SettingError
 from graphreg_cli.io.contacts import CONTACT_FORMATS
 from graphreg_cli.models import MODEL_NAMES, ModelConfig
 from graphreg_cli.tasks.runs import DEFAULT_RUN
@@ -25,6 +27,27 @@ M, T = ModelConfig(), TrainOptions()
 
 def _chroms(text: str | None) -> list[str] | None:
     return None if text is None else [c for c in text.split(",") if c]
+
+
+class TssLevel(str, Enum):
+    gene = "gene"
+    transcript = "transcript"
+
+
+def split_options(inputs: Inputs, fold, val_chroms, test_chroms):
+    """``(val, test)`` chromosome lists from --fold or --val-chroms/--test-chroms."""
+    if fold is None:
+        return _chroms(val_chroms), _chroms(test_chroms)
+    if val_chroms or test_chroms:
+        raise SettingError(
+            "give {fold} or {val_chroms}/{test_chroms}, not both",
+            fold=fold,
+            val_chroms=NAME_ONLY,
+            test_chroms=NAME_ONLY,
+        )
+    from graphreg_cli.data.folds import fold_split
+
+    return fold_split(inputs, fold)
 
 
 def resolve_inputs(
@@ -90,13 +113,15 @@ def train(
         "-m",
         help=f"Model: {', '.join(MODEL_NAMES)} (gat = Epi-GraphReg, cnn = Epi-CNN).",
     ),
-    target: Path = typer.Option(
+    target: list[Path] = typer.Option(
         None,
         "--target",
         "-t",
         exists=True,
         dir_okay=False,
-        help="CAGE bigWig to predict (found automatically in a graphreg simulate folder).",
+        help="CAGE bigWig to predict (found automatically in a graphreg simulate folder). "
+        "Give it twice for ENCODE's plus and minus strands: they are summed, negative values "
+        "taken as positive.",
     ),
     genes: Path = typer.Option(
         None,
@@ -105,6 +130,15 @@ def train(
         exists=True,
         dir_okay=False,
         help="Genes BED6 or GTF/GFF (TSS = start on +, end on -); marks gene bins.",
+    ),
+    gene_types: str = typer.Option(
+        None,
+        help="GTF/GFF: comma-separated gene types to mark, e.g. protein_coding (gene_type or "
+        "gene_biotype; default: all).",
+    ),
+    tss: TssLevel = typer.Option(
+        TssLevel.gene,
+        help="GTF/GFF: one TSS per gene, or every transcript's TSS (as GraphReg marks them).",
     ),
     out: Path = typer.Option(
         DEFAULT_RUN, "--out", "-o", file_okay=False, help="Run folder for weights, config and log."
@@ -149,6 +183,13 @@ def train(
     ),
     val_chroms: str = typer.Option(None, help="Comma-separated validation chromosomes."),
     test_chroms: str = typer.Option(None, help="Comma-separated test chromosomes."),
+    fold: int = typer.Option(
+        None,
+        min=1,
+        max=10,
+        help="GraphReg's 10-fold cross-validation by chromosome: fold K validates on chrK, "
+        "chrK+10 and tests on chrK+1, chrK+11 (graphreg cv trains them all).",
+    ),
     epochs: int = typer.Option(T.epochs, help="Maximum epochs."),
     lr: float = typer.Option(T.lr, help="Adam learning rate."),
     batch_size: int = typer.Option(
@@ -199,7 +240,16 @@ def train(
     if transform not in TRANSFORMS:
         raise typer.BadParameter(f"choose {' or '.join(TRANSFORMS)}", param_hint="--transform")
     contact_options = ContactOptions(contacts_format, max_fdr, min_score, top_k)
-    inputs = resolve_inputs(files, target, genes, bin_size, input_bin_size, contact_options)
+    inputs = resolve_inputs(
+        files, target[0] if target else None, genes, bin_size, input_bin_size, contact_options
+    )
+    inputs = replace(
+        inputs,
+        extra_targets=list(target or [])[1:],
+        gene_types=_chroms(gene_types),
+        tss=tss.value,
+    )
+    val, test = split_options(inputs, fold, val_chroms, test_chroms)
     if inputs.target is None:
         raise GraphregError("no target: give the CAGE bigWig with --target CAGE.bw")
     config = ModelConfig(
@@ -228,7 +278,7 @@ def train(
     )
     console.print(
         f"training [bold]{model}[/] on {len(inputs.tracks)} track(s), "
-        f"contacts {inputs.contacts}, target {inputs.target}"
+        f"contacts {inputs.contacts}, target {', '.join(map(str, inputs.targets))}"
     )
     with progress_bar() as progress:
         task = progress.add_task("training", total=epochs)
@@ -247,8 +297,8 @@ def train(
             out,
             config,
             options,
-            val=_chroms(val_chroms),
-            test=_chroms(test_chroms),
+            val=val,
+            test=test,
             resume=resume,
             on_epoch=on_epoch,
         )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +33,9 @@ class Inputs:
 
     ``bin_size``: graph nodes and CAGE (bp); ``input_bin_size``: the tracks (bp, divides
     ``bin_size``; None = ``bin_size``); ``contact_options``: format and filters of the contacts.
+    ``extra_targets``: more CAGE bigWigs summed with ``target`` (plus and minus strands);
+    ``gene_types`` / ``tss``: which GTF genes mark TSS bins (None: all types; ``gene`` or
+    ``transcript``: one TSS per gene or every transcript's).
     """
 
     tracks: list[Path]
@@ -42,6 +45,14 @@ class Inputs:
     bin_size: int = 5000
     input_bin_size: int | None = None
     contact_options: ContactOptions = field(default_factory=ContactOptions)
+    extra_targets: list[Path] = field(default_factory=list)
+    gene_types: list[str] | None = None
+    tss: str = "gene"
+
+    @property
+    def targets(self) -> list[Path]:
+        """The CAGE bigWigs summed into the target (none without ``target``)."""
+        return [] if self.target is None else [self.target, *self.extra_targets]
 
     @property
     def fine(self) -> int:
@@ -57,37 +68,49 @@ class Inputs:
         def res(p):
             return None if p is None else Path(p).resolve()
 
-        return Inputs(
-            [res(t) for t in self.tracks],
-            res(self.contacts),
-            res(self.target),
-            res(self.genes),
-            self.bin_size,
-            self.input_bin_size,
-            self.contact_options,
+        return replace(
+            self,
+            tracks=[res(t) for t in self.tracks],
+            contacts=res(self.contacts),
+            target=res(self.target),
+            genes=res(self.genes),
+            extra_targets=[res(t) for t in self.extra_targets],
         )
 
     def to_json(self) -> dict:
-        return {
+        """As stored in a run's config.json; ``target`` is a list when several are summed,
+        ``gene_types``/``tss`` appear only when not the defaults."""
+        targets = [str(t) for t in self.targets]
+        data = {
             "tracks": [str(t) for t in self.tracks],
             "contacts": str(self.contacts),
-            "target": None if self.target is None else str(self.target),
+            "target": (targets or [None])[0] if len(targets) < 2 else targets,
             "genes": None if self.genes is None else str(self.genes),
             "bin_size": self.bin_size,
             "input_bin_size": self.fine,
             "contact_options": self.contact_options.to_json(),
         }
+        if self.gene_types is not None:
+            data["gene_types"] = list(self.gene_types)
+        if self.tss != "gene":
+            data["tss"] = self.tss
+        return data
 
     @classmethod
     def from_json(cls, data: dict) -> Inputs:
-        opt = {k: None if data.get(k) is None else Path(data[k]) for k in ("target", "genes")}
+        target = data.get("target")
+        targets = [Path(t) for t in ([target] if isinstance(target, str) else target or [])]
         return cls(
             [Path(t) for t in data["tracks"]],
             Path(data["contacts"]),
+            targets[0] if targets else None,
+            None if data.get("genes") is None else Path(data["genes"]),
             bin_size=int(data["bin_size"]),
             input_bin_size=data.get("input_bin_size"),
             contact_options=ContactOptions(**data.get("contact_options", {})),
-            **opt,
+            extra_targets=targets[1:],
+            gene_types=data.get("gene_types"),
+            tss=data.get("tss", "gene"),
         )
 
 
@@ -153,7 +176,9 @@ def load_graphs(
     ``split: str``. Notes on dropped contacts and chromosomes go to the ``graphreg_cli`` logger.
     """
     check_resolutions(inputs.tracks, inputs.target, inputs.bin_size, inputs.fine)
-    sizes, names = chromosomes_of(inputs.tracks, inputs.target)
+    for extra in inputs.extra_targets:
+        check_resolutions([], extra, inputs.bin_size, inputs.fine)
+    sizes, names = chromosomes_of([*inputs.tracks, *inputs.extra_targets], inputs.target)
     edges, stats = contact_edges(inputs.contacts, sizes, inputs.bin_size, inputs.contact_options)
     dropped = stats.inter_chromosomal + stats.off_genome
     if dropped:
@@ -177,8 +202,11 @@ def load_graphs(
         )
     chroms = [c for c in sizes if only is None or c in only]
     split = split or find_split(inputs, val, test, chroms)
-    genes = gene_bins(inputs.genes, sizes, inputs.bin_size) if inputs.genes else {}
-    paths = [*inputs.tracks, *([inputs.target] if inputs.target else [])]
+    genes = {}
+    if inputs.genes:
+        genes = gene_bins(inputs.genes, sizes, inputs.bin_size, inputs.gene_types, inputs.tss)
+    paths = list(dict.fromkeys([*inputs.tracks, *inputs.targets]))
+    negative: set[str] = set()
     handles = {p: open_bigwig(p) for p in paths}
     empty: dict[str, list[str]] = {}
     graphs = []
@@ -194,10 +222,12 @@ def load_graphs(
             x = np.stack(columns, axis=1)
             if inputs.pool > 1:
                 x = x.reshape(count, inputs.pool, len(columns))
-            if inputs.target:
-                y = read_bins(handles[inputs.target], names[inputs.target][chrom], inputs.bin_size)
-            else:
-                y = np.zeros(count, np.float32)
+            y = np.zeros(count, np.float32)
+            for path in inputs.targets:  # strands summed; minus strands may be negative
+                values = read_bins(handles[path], names[path][chrom], inputs.bin_size)
+                if (values < 0).any():
+                    negative.add(path.name)
+                y += np.abs(values)
             mask = np.zeros(count, bool)
             mask[genes.get(chrom, np.zeros(0, np.int64))] = True
             pairs, weight = edges.get(chrom, EMPTY)
@@ -216,6 +246,11 @@ def load_graphs(
     finally:
         for h in handles.values():
             h.close()
+    for name in sorted(negative):
+        logger.info(
+            f"{name} has negative values (ENCODE writes minus-strand signal below zero); "
+            "their absolute values are used"
+        )
     for name, chroms_without in empty.items():
         logger.warning(
             f"{name} has no data on {len(chroms_without)} chromosome(s) "

@@ -212,7 +212,11 @@ def score_chromosome(
     fit_i, fit_j = _sample(valid, top, options.sample, tests, options.seed)
     fit_y = _lookup(i, j, count, fit_i, fit_j, top)
     params, alpha = _fit(fit_y, design(fit_i, fit_j))
-    expected = np.exp(design(i, j) @ params)
+    # expected counts without a (pixels x columns) matrix: the spline part is one per distance
+    log_mu = (basis @ params[: basis.shape[1]])[j - i - 1]
+    if use_cov:
+        log_mu += params[-1] * (log_cov[i] + log_cov[j])
+    expected = np.exp(log_mu)
     pvalue = _upper_tail(count, expected, alpha)
     return ChromosomeTest(i, j, count, expected, pvalue, bh_qvalues(pvalue, tests), tests, alpha)
 

@@ -315,7 +315,8 @@ def explain_run(
         if progress:
             progress(i + 1, len(graphs))
     scores = pd.concat(frames, ignore_index=True)
-    names = gene_names(genes, bigwig_chroms(recorded.tracks[0]), recorded.bin_size)
+    sizes = bigwig_chroms(recorded.tracks[0])
+    names = gene_names(genes, sizes, recorded.bin_size, recorded.gene_types, recorded.tss)
     scores.insert(
         1,
         "gene_name",
