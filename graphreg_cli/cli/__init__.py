@@ -7,6 +7,7 @@ from rich.markup import escape
 from typer.core import TyperGroup
 
 from graphreg_cli import __version__
+from graphreg_cli.cli import cv as cv_cmd
 from graphreg_cli.cli import evaluate as evaluate_cmd
 from graphreg_cli.cli import explain as explain_cmd
 from graphreg_cli.cli import predict as predict_cmd
@@ -73,6 +74,7 @@ app.command("evaluate")(evaluate_cmd.evaluate)
 app.command("predict")(predict_cmd.predict)
 app.command("explain")(explain_cmd.explain)
 app.command("perturb")(explain_cmd.perturb)
+app.command("cv")(cv_cmd.cv)
 app.add_typer(prepare_cmd.app, name="prepare")
 
 
