@@ -157,3 +157,34 @@ def test_cv_trains_folds_and_pools_them(human, tmp_path):
     assert table.loc[0, "r_expressed"] == pytest.approx(r, abs=1e-5)
     assert table.loc[0, "test"] == "chr2,chr12" and on.sum() == table.loc[0, "expressed"]
     assert (out / "fold_02" / "model.pt").exists()
+
+
+def test_base_resolution_bigwig_read_in_slices_equals_its_bases(tmp_path, monkeypatch):
+    import pyBigWig
+
+    from graphreg_cli.io import bigwig
+
+    rng = np.random.default_rng(2)
+    length = 123_457  # slices and bins both end part-way
+    ends = np.unique(np.r_[np.cumsum(rng.integers(1, 6, length // 2)), length])
+    ends = ends[ends <= length]
+    starts = np.r_[0, ends[:-1]]
+    values = rng.normal(0, 2, len(ends))  # negative too, as ENCODE's minus strands
+    keep = rng.random(len(ends)) > 0.2  # gaps
+    path = tmp_path / "base.bw"
+    with pyBigWig.open(str(path), "w") as handle:
+        handle.addHeader([("chr1", length)])
+        handle.addEntries(
+            ["chr1"] * int(keep.sum()),
+            starts[keep].tolist(),
+            ends=ends[keep].tolist(),
+            values=values[keep].tolist(),
+        )
+    bases = np.zeros(length)
+    for a, b, v in zip(starts[keep], ends[keep], values[keep]):
+        bases[a:b] = np.float32(v)
+    monkeypatch.setattr(bigwig, "BASE_SLICE", 1_000)  # many slices
+    for size in (100, 5000):
+        sums = np.add.reduceat(bases, np.arange(0, length, size))
+        got = read_bigwig(path, size, stat="sum")["chr1"]
+        np.testing.assert_allclose(got, sums, rtol=1e-5, atol=1e-3)

@@ -19,6 +19,8 @@ import pyBigWig
 from graphreg_cli.errors import GraphregError, InputError
 from graphreg_cli.io.atomic import atomic_path
 
+BASE_SLICE = 10_000_000  # bp of per-base values read at a time
+
 
 def n_bins(length: int, bin_size: int) -> int:
     """Number of bins covering a chromosome of ``length`` bp (the last may be partial)."""
@@ -50,7 +52,7 @@ def _binned_sums(handle, chrom: str, length: int, bin_size: int) -> np.ndarray:
 
     Tracks stored as intervals of tens of bp or more (binned tracks) are summed from their
     intervals through the running integral of the signal, without expanding to bases; base
-    resolution tracks go through ``values(numpy=True)`` + reshape.
+    resolution tracks go through ``values(numpy=True)`` + reshape, ``BASE_SLICE`` bp at a time.
     """
     count = n_bins(length, bin_size)
     probe = handle.intervals(chrom, 0, min(length, 1_000_000)) or []
@@ -73,11 +75,19 @@ def _binned_sums(handle, chrom: str, length: int, bin_size: int) -> np.ndarray:
         integral = cumulative[i] + value[i] * np.clip(edges - start[i], 0, end[i] - start[i])
         integral[at < 0] = 0.0
         return np.diff(integral)
-    values = handle.values(chrom, 0, length, numpy=True)
-    np.nan_to_num(values, copy=False, nan=0.0, posinf=0.0, neginf=0.0)
-    padded = np.zeros(count * bin_size, dtype=np.float64)
-    padded[:length] = values
-    return padded.reshape(count, bin_size).sum(axis=1)
+    # base resolution: per-base values a slice at a time (memory: one slice, not chr1's 1 GB)
+    sums = np.zeros(count)
+    step = max(1, BASE_SLICE // bin_size) * bin_size
+    for first in range(0, length, step):
+        last = min(first + step, length)
+        values = handle.values(chrom, first, last, numpy=True)
+        np.nan_to_num(values, copy=False, nan=0.0, posinf=0.0, neginf=0.0)
+        bins = -(-(last - first) // bin_size)
+        padded = np.zeros(bins * bin_size, dtype=np.float32)
+        padded[: last - first] = values
+        at = first // bin_size
+        sums[at : at + bins] = padded.reshape(bins, bin_size).sum(axis=1, dtype=np.float64)
+    return sums
 
 
 def read_bins(handle, chrom: str, bin_size: int, stat: str = "mean") -> np.ndarray:
