@@ -38,6 +38,11 @@ def test_planted_loops_are_recovered_with_few_false_calls():
     assert test.tests == sum(400 - d for d in range(1, 41))  # every pixel in the band
 
 
+def test_chromosome_shorter_than_the_distance():
+    test, _ = run(MatrixParams(bins=30, max_distance=30, depth=50.0, seed=1))
+    assert test.tests == 30 * 29 // 2 and np.isfinite(test.expected).all()
+
+
 def test_without_loops_most_matrices_have_no_call():
     # BH at FDR 0.1 under the complete null: P(any call) <= 0.1 (docs/real-data.md: 200 runs)
     with_calls = sum(bool(called(run(MatrixParams(**SMALL, seed=s))[0])) for s in range(5))

@@ -230,7 +230,8 @@ def _expected_coverage(i, j, count, valid: np.ndarray, top: int) -> np.ndarray:
     pairs = np.array([np.count_nonzero(valid[:-k] & valid[k:]) for k in range(1, top + 1)])
     mean = np.divide(at_distance, pairs, out=np.zeros(top), where=pairs > 0)
     kernel = np.r_[mean[::-1], 0.0, mean]
-    expected = np.convolve(valid.astype(np.float64), kernel, mode="same")
+    n = len(valid)
+    expected = np.convolve(valid.astype(np.float64), kernel)[top : top + n]
     return np.where(valid, np.maximum(expected, 1e-12), 1.0)
 
 

@@ -32,13 +32,20 @@ class MatrixParams:
     seed: int = 0
 
 
-def simulate_matrix(params: MatrixParams) -> tuple[pd.DataFrame, np.ndarray]:
+def simulate_matrix(
+    params: MatrixParams, loops: np.ndarray | None = None
+) -> tuple[pd.DataFrame, np.ndarray]:
     """``(pixels, loops)``: nonzero pixels ``bin1, bin2, count`` (``bin1 < bin2``, int64),
-    and the planted loops ``(k, 2) int64`` (bin pairs), sorted."""
+    and the planted loops ``(k, 2) int64`` (bin pairs), sorted: ``params.loops`` random ones,
+    or the given ``loops`` (``(k, 2)`` bin pairs within ``max_distance``)."""
     rng = np.random.default_rng(params.seed)
     n, top = params.bins, min(params.max_distance, params.bins - 1)
     bias = np.exp(rng.normal(0.0, params.bias_sd, n)) if params.bias_sd else np.ones(n)
-    loops = _plant(rng, params, top)
+    if loops is None:
+        loops = _plant(rng, params, top)
+    else:
+        loops = np.unique(np.sort(np.asarray(loops, np.int64).reshape(-1, 2), axis=1), axis=0)
+        loops = loops[(loops[:, 1] - loops[:, 0] >= 1) & (loops[:, 1] - loops[:, 0] <= top)]
     loop_key = set(map(tuple, loops.tolist()))
     frames = []
     for d in range(1, top + 1):
