@@ -26,6 +26,6 @@ graphreg prepare contacts "$work/raw/contacts.cool" --resolution 5000 --fdr 0.1 
 # test chr2, chr12); then score the test chromosomes.
 graphreg train --model gat "$work/dnase.bw" "$work/contacts.bedpe" \
     --target "$work/cage_plus.bw" --target "$work/cage_minus.bw" --genes "$work/truth/genes.bed" \
-    --bin-size 5000 --input-bin-size 1000 --transform log1p --fold 1 --epochs 60 --min-epochs 20 --patience 10 \
-    -o "$work/run"
+    --bin-size 5000 --input-bin-size 1000 --transform log1p --fold 1 \
+    --epochs 60 --min-epochs 20 --patience 10 -o "$work/run"
 graphreg evaluate --model "$work/run"

@@ -118,3 +118,16 @@ def test_errors_are_one_line(matrix, tmp_path):
         [path, *at, "--max-distance", 10, *out], 2
     )
     assert "--fdr" in runner.invoke(app, ["prepare", "contacts", str(path), "--fdr", "2"]).output
+
+
+def test_band_is_read_exactly_in_row_blocks(matrix, monkeypatch):
+    from graphreg_cli.io.matrix import open_matrix
+    from graphreg_cli.prepare import contacts
+
+    path, _ = matrix
+    handle, sizes = open_matrix(path, RES)
+    pixels, _ = simulate_matrix(MatrixParams(**SMALL, loops=10, seed=0))  # chr1 as written
+    near = pixels[pixels["bin2"] - pixels["bin1"] <= 25]
+    monkeypatch.setattr(contacts, "BLOCK_PIXELS", 70)  # 2 rows per fetch
+    i, j, c = contacts.band_pixels(handle, "chr1", sizes["chr1"], RES, 25, 0)
+    np.testing.assert_array_equal(np.stack([i, j, c], 1), near.to_numpy())
