@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -66,7 +66,6 @@ class Coverage:
     bin_size: int
     reads: int
     scale: float
-    per_file: dict[str, int] = field(default_factory=dict)
 
 
 def read_regions(path: Path) -> dict[str, np.ndarray]:
@@ -152,9 +151,9 @@ def bam_coverage(
     """Binned coverage of one or more BAMs (replicates, summed) on their chromosomes.
 
     ``blacklist``: ``{chrom: (k, 2) int64}`` sorted, merged regions whose reads are skipped
-    (:func:`read_regions`). ``progress(done, total)`` counts
-    indexed reads. Returns :class:`Coverage`; raises InputError for unindexed, unsorted,
-    truncated BAMs, BAMs of different assemblies or without reads on the chromosomes.
+    (:func:`read_regions`). ``progress(done, total)`` counts indexed reads. Returns
+    :class:`Coverage`; raises InputError for unindexed, unsorted, truncated BAMs, BAMs of
+    different assemblies or without reads on the chromosomes.
     """
     check_options(options)
     if not bams:
@@ -180,11 +179,9 @@ def bam_coverage(
                 tasks.append((chrom, info.mapped.get(chrom, 0), task))
     counts = {c: np.zeros(-(-n // options.bin_size), np.float64) for c, n in sizes.items()}
     reads, bases, done = 0, 0, 0
-    per_file: dict[str, int] = {}
-    for (chrom, weight, task), (bins, n, length_sum) in zip(tasks, _run(tasks, options.threads)):
+    for (chrom, weight, _), (bins, n, length_sum) in zip(tasks, _run(tasks, options.threads)):
         counts[chrom] += bins
         reads, bases, done = reads + n, bases + length_sum, done + weight
-        per_file[task[0].name] = per_file.get(task[0].name, 0) + n
         if progress:
             progress(done, indexed)
     if reads == 0:
@@ -199,7 +196,7 @@ def bam_coverage(
         f"counted on {len(sizes)} chromosome(s); scale {scale:.6g} ({options.normalize})"
     )
     values = {c: v * scale for c, v in counts.items()}
-    return Coverage(sizes, values, options.bin_size, reads, scale, per_file)
+    return Coverage(sizes, values, options.bin_size, reads, scale)
 
 
 def _scale(options: CoverageOptions, reads: int, bases: int) -> float:
