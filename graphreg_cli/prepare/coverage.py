@@ -168,6 +168,11 @@ def bam_coverage(
             f"{', '.join(where) or 'no chromosome'}",
             infos[0].path,
         )
+    if blacklist and not set(blacklist) & set(sizes):
+        logger.warning(
+            f"the blacklist names none of the chromosomes counted (it has "
+            f"{_preview(blacklist)}); check the naming ('chr1' vs '1')"
+        )
     tasks = []
     for info in infos:
         ranges = bamio.reference_ranges(info)
