@@ -94,7 +94,7 @@ def main() -> None:
     runs = [
         ("plain pysam loop", lambda: pysam_loop(path, 100, 10)),
         (
-            "graphreg, 1 process",
+            "graphreg, 1 thread",
             lambda: bam_coverage([path], CoverageOptions(min_mapq=10, threads=1)).values,
         ),
         (
