@@ -7,9 +7,11 @@ from rich.markup import escape
 from typer.core import TyperGroup
 
 from graphreg_cli import __version__
+from graphreg_cli.cli import cv as cv_cmd
 from graphreg_cli.cli import evaluate as evaluate_cmd
 from graphreg_cli.cli import explain as explain_cmd
 from graphreg_cli.cli import predict as predict_cmd
+from graphreg_cli.cli import prepare as prepare_cmd
 from graphreg_cli.cli import simulate as simulate_cmd
 from graphreg_cli.cli import train as train_cmd
 from graphreg_cli.cli import variants as variants_cmd
@@ -76,6 +78,8 @@ app.command("explain")(explain_cmd.explain)
 app.command("perturb")(explain_cmd.perturb)
 app.command("variants")(variants_cmd.variants)
 app.command("ism")(variants_cmd.ism)
+app.command("cv")(cv_cmd.cv)
+app.add_typer(prepare_cmd.app, name="prepare")
 
 
 def main() -> None:

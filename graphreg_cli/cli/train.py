@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from enum import Enum
 from pathlib import Path
 
 import typer
@@ -38,6 +40,27 @@ SEQUENCE = "Sequence models (seq-gat, seq-cnn)"
 
 def _chroms(text: str | None) -> list[str] | None:
     return None if text is None else [c for c in text.split(",") if c]
+
+
+class TssLevel(str, Enum):
+    gene = "gene"
+    transcript = "transcript"
+
+
+def split_options(inputs: Inputs, fold, val_chroms, test_chroms):
+    """``(val, test)`` chromosome lists from --fold or --val-chroms/--test-chroms."""
+    if fold is None:
+        return _chroms(val_chroms), _chroms(test_chroms)
+    if val_chroms or test_chroms:
+        raise SettingError(
+            "give {fold} or {val_chroms}/{test_chroms}, not both",
+            fold=fold,
+            val_chroms=NAME_ONLY,
+            test_chroms=NAME_ONLY,
+        )
+    from graphreg_cli.data.folds import fold_split
+
+    return fold_split(inputs, fold)
 
 
 def resolve_inputs(
@@ -104,13 +127,15 @@ def train(
         "Seq-GraphReg, seq-cnn = Seq-CNN (they predict the --epigenome tracks too).",
         rich_help_panel=MODEL,
     ),
-    target: Path = typer.Option(
+    target: list[Path] = typer.Option(
         None,
         "--target",
         "-t",
         exists=True,
         dir_okay=False,
-        help="CAGE bigWig to predict (found automatically in a graphreg simulate folder).",
+        help="CAGE bigWig to predict (found automatically in a graphreg simulate folder). "
+        "Give it twice for ENCODE's plus and minus strands: they are summed, negative values "
+        "taken as positive.",
         rich_help_panel=INPUTS,
     ),
     genes: Path = typer.Option(
@@ -120,6 +145,17 @@ def train(
         exists=True,
         dir_okay=False,
         help="Genes BED6 or GTF/GFF (TSS = start on +, end on -); marks gene bins.",
+        rich_help_panel=INPUTS,
+    ),
+    gene_types: str = typer.Option(
+        None,
+        help="GTF/GFF: comma-separated gene types to mark, e.g. protein_coding (gene_type or "
+        "gene_biotype; default: all).",
+        rich_help_panel=INPUTS,
+    ),
+    tss: TssLevel = typer.Option(
+        TssLevel.gene,
+        help="GTF/GFF: one TSS per gene, or every transcript's TSS (as GraphReg marks them).",
         rich_help_panel=INPUTS,
     ),
     out: Path = typer.Option(
@@ -219,6 +255,14 @@ def train(
         T.stride,
         help="bp between window starts; each window scores its central part.",
         rich_help_panel=TRAINING,
+    ),
+    fold: int = typer.Option(
+        None,
+        min=1,
+        max=10,
+        help="GraphReg's 10-fold cross-validation by chromosome: fold K validates on chrK, "
+        "chrK+10 and tests on chrK+1, chrK+11 (graphreg cv trains them all).",
+        rich_help_panel=INPUTS,
     ),
     epochs: int = typer.Option(T.epochs, help="Maximum epochs.", rich_help_panel=TRAINING),
     lr: float = typer.Option(T.lr, help="Adam learning rate.", rich_help_panel=TRAINING),
@@ -327,8 +371,21 @@ def train(
             model=model.value,
         )
     inputs = resolve_inputs(
-        files, target, genes, bin_size, input_bin_size, contact_options, epigenome
+        files,
+        target[0] if target else None,
+        genes,
+        bin_size,
+        input_bin_size,
+        contact_options,
+        epigenome,
     )
+    inputs = replace(
+        inputs,
+        extra_targets=list(target or [])[1:],
+        gene_types=_chroms(gene_types),
+        tss=tss.value,
+    )
+    val, test = split_options(inputs, fold, val_chroms, test_chroms)
     if inputs.target is None:
         raise SettingError("no target: give the CAGE bigWig as {target}", target=NAME_ONLY)
     config = ModelConfig(
@@ -367,7 +424,7 @@ def train(
     )
     console.print(
         f"training [bold]{model.value}[/] on {len(inputs.tracks)} track(s), "
-        f"contacts {inputs.contacts}, target {inputs.target}"
+        f"contacts {inputs.contacts}, target {', '.join(map(str, inputs.targets))}"
     )
     with progress_bar() as progress:
         task = progress.add_task("training", total=epochs)
@@ -386,8 +443,8 @@ def train(
             out,
             config,
             options,
-            val=_chroms(val_chroms),
-            test=_chroms(test_chroms),
+            val=val,
+            test=test,
             resume=resume,
             on_epoch=on_epoch,
         )

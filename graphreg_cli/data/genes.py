@@ -16,12 +16,15 @@ from graphreg_cli.io.text import check_in_genome
 logger = logging.getLogger(__name__)
 
 
-def gene_tss(path: Path, sizes: dict[str, int]) -> pd.DataFrame:
+def gene_tss(
+    path: Path, sizes: dict[str, int], types: list[str] | None = None, tss: str = "gene"
+) -> pd.DataFrame:
     """One row per gene (``gene, chrom, tss``; TSS 0-based, strand-aware: ``+``/``.`` →
-    start, ``-`` → end - 1) from a BED or a GTF/GFF (``gene`` rows), names matched to the
-    tracks' chromosome names. Genes on chromosomes the tracks lack are skipped with a note;
-    none on them at all is an error."""
-    frame = read_genes(path)
+    start, ``-`` → end - 1) from a BED or a GTF/GFF (``gene`` rows; ``tss="transcript"``: one
+    row per transcript; ``types``: those gene types only), names matched to the tracks'
+    chromosome names. Genes on chromosomes the tracks lack are skipped with a note; none on
+    them at all is an error."""
+    frame = read_genes(path, types, tss)
     mapping = reconcile_names(frame["chrom"], sizes, "genes")
     frame["chrom"] = frame["chrom"].replace(mapping)
     elsewhere = ~frame["chrom"].isin(list(sizes))
@@ -49,20 +52,33 @@ def gene_tss(path: Path, sizes: dict[str, int]) -> pd.DataFrame:
     )
 
 
-def gene_bins(path: Path, sizes: dict[str, int], bin_size: int) -> dict[str, np.ndarray]:
+def gene_bins(
+    path: Path,
+    sizes: dict[str, int],
+    bin_size: int,
+    types: list[str] | None = None,
+    tss: str = "gene",
+) -> dict[str, np.ndarray]:
     """``{chrom: sorted unique TSS bins}``; several TSSs in one bin count once."""
-    table = gene_tss(path, sizes)
+    table = gene_tss(path, sizes, types, tss)
     return {
         str(chrom): np.unique(table["tss"].to_numpy()[idx] // bin_size)
         for chrom, idx in table.groupby("chrom", sort=False).indices.items()
     }
 
 
-def gene_names(path: Path, sizes: dict[str, int], bin_size: int) -> dict[tuple[str, int], str]:
-    """``{(chrom, TSS bin): name}`` (names sharing a bin joined with commas)."""
-    table = gene_tss(path, sizes)
-    names: dict[tuple[str, int], str] = {}
-    for chrom, tss, name in zip(table["chrom"], table["tss"], table["gene"]):
-        key = (chrom, int(tss) // bin_size)
-        names[key] = f"{names[key]},{name}" if key in names else str(name)
-    return names
+def gene_names(
+    path: Path,
+    sizes: dict[str, int],
+    bin_size: int,
+    types: list[str] | None = None,
+    tss: str = "gene",
+) -> dict[tuple[str, int], str]:
+    """``{(chrom, TSS bin): name}`` (names sharing a bin joined with commas, each once)."""
+    table = gene_tss(path, sizes, types, tss)
+    names: dict[tuple[str, int], list[str]] = {}
+    for chrom, start, name in zip(table["chrom"], table["tss"], table["gene"]):
+        listed = names.setdefault((chrom, int(start) // bin_size), [])
+        if str(name) not in listed:
+            listed.append(str(name))
+    return {key: ",".join(listed) for key, listed in names.items()}

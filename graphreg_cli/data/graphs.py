@@ -45,11 +45,15 @@ def load_graphs(
     ``graphreg_cli`` logger.
     """
     check_resolutions(inputs.tracks, inputs.target, inputs.bin_size, inputs.fine)
-    sizes, names = chromosomes_of(inputs.tracks, inputs.target)
+    for extra in inputs.extra_targets:
+        check_resolutions([], extra, inputs.bin_size, inputs.fine)
+    sizes, names = chromosomes_of([*inputs.tracks, *inputs.extra_targets], inputs.target)
     edges = graph_edges(inputs, sizes)
     chroms = [c for c in sizes if only is None or c in only]
     split = split or find_split(inputs, val, test, chroms)
-    genes = gene_bins(inputs.genes, sizes, inputs.bin_size) if inputs.genes else {}
+    genes = {}
+    if inputs.genes:
+        genes = gene_bins(inputs.genes, sizes, inputs.bin_size, inputs.gene_types, inputs.tss)
     graphs = []
     with _Tracks(inputs, names) as tracks:
         for chrom in chroms:
@@ -109,9 +113,10 @@ class _Tracks:
 
     def __init__(self, inputs: Inputs, names: dict[Path, dict[str, str]]):
         self.spec, self.names = inputs, names
-        paths = [*inputs.tracks, *([inputs.target] if inputs.target else [])]
+        paths = list(dict.fromkeys([*inputs.tracks, *inputs.targets]))
         self.handles = {p: open_bigwig(p) for p in paths}
         self.empty: dict[str, list[str]] = {}
+        self.negative: set[str] = set()
 
     def __enter__(self) -> _Tracks:
         return self
@@ -119,6 +124,11 @@ class _Tracks:
     def __exit__(self, *exc) -> None:
         for handle in self.handles.values():
             handle.close()
+        for name in sorted(self.negative):
+            logger.info(
+                f"{name} has negative values (ENCODE writes minus-strand signal below zero); "
+                "their absolute values are used"
+            )
         for name, chroms in self.empty.items():
             logger.warning(
                 f"{name} has no data on {len(chroms)} chromosome(s) ({preview(chroms, 5)}); "
@@ -137,11 +147,15 @@ class _Tracks:
         return x.reshape(count, spec.pool, len(columns)) if spec.pool > 1 else x
 
     def target(self, chrom: str, count: int) -> np.ndarray:
-        """``(count,) float32`` target per graph bin; zeros without a target."""
-        target = self.spec.target
-        if target is None:
-            return np.zeros(count, np.float32)
-        return read_bins(self.handles[target], self.names[target][chrom], self.spec.bin_size)
+        """``(count,) float32`` target per graph bin: the targets (strands) summed, as
+        absolute values; zeros without a target."""
+        y = np.zeros(count, np.float32)
+        for path in self.spec.targets:  # minus strands may be written negative
+            values = read_bins(self.handles[path], self.names[path][chrom], self.spec.bin_size)
+            if (values < 0).any():
+                self.negative.add(path.name)
+            y += np.abs(values)
+        return y
 
 
 def _fit(values: np.ndarray, length: int) -> np.ndarray:

@@ -27,7 +27,10 @@ class Inputs:
 
     ``bin_size``: graph nodes and CAGE (bp); ``input_bin_size``: the tracks (bp, divides
     ``bin_size``; None = ``bin_size``); ``contact_options``: format and filters of the contacts;
-    ``genome``: a FASTA, read by sequence models (their tracks are then what they predict).
+    ``genome``: a FASTA, read by sequence models (their tracks are then what they predict);
+    ``extra_targets``: more CAGE bigWigs summed with ``target`` (plus and minus strands);
+    ``gene_types`` / ``tss``: which GTF genes mark TSS bins (None: all types; ``gene`` or
+    ``transcript``: one TSS per gene or every transcript's).
     """
 
     tracks: list[Path]
@@ -38,6 +41,14 @@ class Inputs:
     input_bin_size: int | None = None
     contact_options: ContactOptions = field(default_factory=ContactOptions)
     genome: Path | None = None
+    extra_targets: list[Path] = field(default_factory=list)
+    gene_types: list[str] | None = None
+    tss: str = "gene"
+
+    @property
+    def targets(self) -> list[Path]:
+        """The CAGE bigWigs summed into the target (none without ``target``)."""
+        return [] if self.target is None else [self.target, *self.extra_targets]
 
     @property
     def fine(self) -> int:
@@ -57,41 +68,54 @@ class Inputs:
         def res(p):
             return None if p is None else Path(p).resolve()
 
-        return Inputs(
-            [res(t) for t in self.tracks],
-            res(self.contacts),
-            res(self.target),
-            res(self.genes),
-            self.bin_size,
-            self.input_bin_size,
-            self.contact_options,
-            res(self.genome),
+        return replace(
+            self,
+            tracks=[res(t) for t in self.tracks],
+            contacts=res(self.contacts),
+            target=res(self.target),
+            genes=res(self.genes),
+            genome=res(self.genome),
+            extra_targets=[res(t) for t in self.extra_targets],
         )
 
     def to_json(self) -> dict:
-        genome = {} if self.genome is None else {"genome": str(self.genome)}
-        return {
+        """As stored in a run's config.json; ``target`` is a list when several are summed;
+        ``genome``, ``gene_types`` and ``tss`` appear only when not the defaults (so configs
+        of earlier runs read back the same)."""
+        targets = [str(t) for t in self.targets]
+        data = {
             "tracks": [str(t) for t in self.tracks],
             "contacts": str(self.contacts),
-            "target": None if self.target is None else str(self.target),
+            "target": (targets or [None])[0] if len(targets) < 2 else targets,
             "genes": None if self.genes is None else str(self.genes),
             "bin_size": self.bin_size,
             "input_bin_size": self.fine,
             "contact_options": self.contact_options.to_json(),
-            **genome,
         }
+        if self.genome is not None:
+            data["genome"] = str(self.genome)
+        if self.gene_types is not None:
+            data["gene_types"] = list(self.gene_types)
+        if self.tss != "gene":
+            data["tss"] = self.tss
+        return data
 
     @classmethod
     def from_json(cls, data: dict) -> Inputs:
-        opt = {k: None if data.get(k) is None else Path(data[k]) for k in ("target", "genes")}
+        target = data.get("target")
+        targets = [Path(t) for t in ([target] if isinstance(target, str) else target or [])]
         return cls(
             [Path(t) for t in data["tracks"]],
             Path(data["contacts"]),
+            targets[0] if targets else None,
+            None if data.get("genes") is None else Path(data["genes"]),
             bin_size=int(data["bin_size"]),
             input_bin_size=data.get("input_bin_size"),
             contact_options=ContactOptions(**data.get("contact_options", {})),
             genome=None if data.get("genome") is None else Path(data["genome"]),
-            **opt,
+            extra_targets=targets[1:],
+            gene_types=data.get("gene_types"),
+            tss=data.get("tss", "gene"),
         )
 
     @classmethod

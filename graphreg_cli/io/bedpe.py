@@ -20,12 +20,17 @@ def read_bedpe(path: str | Path) -> pd.DataFrame:
     return read_table(path, BEDPE_COLUMNS, BEDPE_REQUIRED, INT_COLUMNS)
 
 
-def write_bedpe(frame: pd.DataFrame, path: str | Path) -> None:
-    """Write a BEDPE with all 10 standard columns (defaults filled) plus ``extraN`` columns."""
+def write_bedpe(
+    frame: pd.DataFrame, path: str | Path, extras: list[str] | None = None, header: bool = False
+) -> None:
+    """Write a BEDPE with all 10 standard columns (defaults filled) plus ``extras`` (default:
+    the ``extraN`` columns); ``header``: a first line naming the columns after ``#``."""
     out = frame.copy()
     defaults = {"name": ".", "score": 0, "strand1": ".", "strand2": "."}
     for column, value in defaults.items():
         if column not in out:
             out[column] = value
-    columns = BEDPE_COLUMNS + [c for c in out.columns if str(c).startswith("extra")]
-    write_table(out, path, columns)
+    if extras is None:
+        extras = [c for c in out.columns if str(c).startswith("extra")]
+    columns = BEDPE_COLUMNS + extras
+    write_table(out, path, columns, comment="#" + "\t".join(columns) if header else None)

@@ -19,6 +19,8 @@ import pyBigWig
 from graphreg_cli.errors import GraphregError, InputError, preview
 from graphreg_cli.io.atomic import atomic_path
 
+BASE_SLICE = 10_000_000  # bp of per-base values read at a time
+
 
 def n_bins(length: int, bin_size: int) -> int:
     """Number of bins covering a chromosome of ``length`` bp (the last may be partial)."""
@@ -50,7 +52,7 @@ def _binned_sums(handle, chrom: str, length: int, bin_size: int) -> np.ndarray:
 
     Tracks stored as intervals of tens of bp or more (binned tracks) are summed from their
     intervals through the running integral of the signal, without expanding to bases; base
-    resolution tracks go through ``values(numpy=True)`` + reshape.
+    resolution tracks go through ``values(numpy=True)`` + reshape, ``BASE_SLICE`` bp at a time.
     """
     count = n_bins(length, bin_size)
     probe = handle.intervals(chrom, 0, min(length, 1_000_000)) or []
@@ -73,13 +75,19 @@ def _binned_sums(handle, chrom: str, length: int, bin_size: int) -> np.ndarray:
         integral = cumulative[i] + value[i] * np.clip(edges - start[i], 0, end[i] - start[i])
         integral[at < 0] = 0.0
         return np.diff(integral)
-    values = handle.values(chrom, 0, length, numpy=True)
-    values[~np.isfinite(values)] = 0.0  # missing data (NaN) counts as 0
-    full = length // bin_size  # bins that end inside the chromosome: no padded copy
-    sums = np.empty(count, dtype=np.float64)
-    sums[:full] = values[: full * bin_size].reshape(full, bin_size).sum(axis=1, dtype=np.float64)
-    if full < count:
-        sums[full] = values[full * bin_size :].sum(dtype=np.float64)
+    # base resolution: per-base values a slice at a time (memory: one slice, not chr1's 1 GB)
+    sums = np.zeros(count)
+    step = max(1, BASE_SLICE // bin_size) * bin_size
+    for first in range(0, length, step):
+        last = min(first + step, length)
+        values = handle.values(chrom, first, last, numpy=True)
+        values[~np.isfinite(values)] = 0.0  # missing data (NaN) counts as 0
+        full = (last - first) // bin_size  # whole bins of the slice: no padded copy
+        at = first // bin_size
+        part = values[: full * bin_size].reshape(full, bin_size)
+        sums[at : at + full] = part.sum(axis=1, dtype=np.float64)
+        if full * bin_size < last - first:  # the chromosome's partial last bin
+            sums[at + full] = values[full * bin_size :].sum(dtype=np.float64)
     return sums
 
 

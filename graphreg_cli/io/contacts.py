@@ -9,6 +9,8 @@ written: any grid, chromosome names untouched; headers in ``schemas.LOOP_HEADERS
 - ``fithichip``: FitHiChIP interactions; score = ``cc`` (read count), fdr = ``Q-Value_Bias``.
 - ``hicdcplus``: HiC-DC+ ``gi_list_write``; score = ``counts``, fdr = ``qvalue`` (empty or NA:
   NaN, as for rows HiC-DC+ did not model).
+- ``graphreg``: ``graphreg prepare contacts`` (``#chrom1 ... count expected pvalue qvalue``);
+  score = ``count``, fdr = ``qvalue``.
 - ``mustache``: Mustache loops; fdr = ``FDR``, score = -log10(FDR).
 - ``hicdetectloops``: HiCExplorer hicDetectLoops, 7 columns, no header; the 7th is a *p-value*,
   kept as fdr (``max_fdr`` then thresholds the p-value); score = -log10(p).
@@ -165,8 +167,9 @@ def _detect(path: Path, header: tuple[int, list[str], bool] | None) -> str:
     if header[2]:  # a commented header of unknown columns: a BEDPE with column names
         return "bedpe"
     raise InputError(
-        f"header '{' '.join(header[1][:8])}' is not one of HiCCUPS, FitHiChIP, HiC-DC+ or "
-        "Mustache; name the format, or start the header with '#' to read a BEDPE",
+        f"header '{' '.join(header[1][:8])}' is not one of HiCCUPS, FitHiChIP, HiC-DC+, "
+        "Mustache or graphreg prepare contacts; name the format, or start the header with "
+        "'#' to read a BEDPE",
         path,
         header[0],
     )

@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from graphreg_cli.errors import InputError
+from graphreg_cli.errors import NAME_ONLY, InputError, SettingError
 
+TSS_LEVELS = ("gene", "transcript")
+TYPE_COLUMNS = ("gene_type", "gene_biotype")  # GENCODE, Ensembl
 GTF_SUFFIXES = (".gtf", ".gff", ".gff3", ".gtf.gz", ".gff.gz", ".gff3.gz")
 
 
@@ -16,13 +18,20 @@ def is_gtf(path: str | Path) -> bool:
     return str(path).lower().endswith(GTF_SUFFIXES)
 
 
-def read_gtf_genes(path: str | Path) -> pd.DataFrame:
+def read_gtf_genes(
+    path: str | Path, types: list[str] | None = None, tss: str = "gene"
+) -> pd.DataFrame:
     """Genes of a GTF/GFF as a BED6-like frame: ``chrom, start, end, name, score, strand``.
 
     Rows of feature ``gene`` (``transcript`` when the file has no gene rows, so every TSS of a
-    gene is kept); names from ``gene_name``, else ``gene_id``, else ``Name``/``ID`` (GFF3).
-    Coordinates are 0-based half-open, as pyranges returns them.
+    gene is kept); ``tss="transcript"``: the ``transcript`` rows, every TSS of every gene, as
+    GraphReg marks them. ``types``: keep genes whose ``gene_type`` (GENCODE) or
+    ``gene_biotype`` (Ensembl) is listed, e.g. ``["protein_coding"]``. Names from
+    ``gene_name``, else ``gene_id``, else ``Name``/``ID`` (GFF3). Coordinates are 0-based
+    half-open, as pyranges returns them.
     """
+    if tss not in TSS_LEVELS:
+        raise SettingError(f"{{tss}}: choose {' or '.join(TSS_LEVELS)}", tss=tss)
     import pyranges as pr
 
     path = Path(path)
@@ -37,12 +46,15 @@ def read_gtf_genes(path: str | Path) -> pd.DataFrame:
         raise InputError(f"cannot be read as GTF/GFF ({type(err).__name__}: {err})", path) from None
     if frame.empty or "Feature" not in frame:
         raise InputError("no annotation rows found; is this a GTF/GFF file?", path)
-    for feature in ("gene", "transcript"):
+    for feature in ("gene", "transcript") if tss == "gene" else ("transcript",):
         rows = frame[frame["Feature"] == feature]
         if len(rows):
             break
     else:
-        raise InputError("no 'gene' or 'transcript' rows; cannot place TSSs", path)
+        wanted = "'transcript'" if tss == "transcript" else "'gene' or 'transcript'"
+        raise InputError(f"no {wanted} rows; cannot place TSSs", path)
+    if types is not None:
+        rows = _of_types(rows, types, path)
     name = pd.Series([None] * len(rows), index=rows.index, dtype=object)
     for column in ("gene_name", "gene_id", "Name", "ID"):
         if column in rows:
@@ -60,10 +72,36 @@ def read_gtf_genes(path: str | Path) -> pd.DataFrame:
     )
 
 
-def read_genes(path: str | Path) -> pd.DataFrame:
-    """Genes from a BED (BED3-BED6+) or a GTF/GFF file, by file name."""
+def _of_types(rows: pd.DataFrame, types: list[str], path: Path) -> pd.DataFrame:
+    column = next((c for c in TYPE_COLUMNS if c in rows), None)
+    if column is None:
+        raise InputError(
+            "has no gene_type or gene_biotype attribute to select gene types by; drop --gene-types",
+            path,
+        )
+    kept = rows[rows[column].isin(types)]
+    if kept.empty:
+        present = rows[column].value_counts().index.tolist()
+        raise InputError(
+            f"has no gene of type {', '.join(types)} (it has {', '.join(map(str, present[:5]))}"
+            f"{', ...' if len(present) > 5 else ''})",
+            path,
+        )
+    return kept
+
+
+def read_genes(path: str | Path, types: list[str] | None = None, tss: str = "gene") -> pd.DataFrame:
+    """Genes from a BED (BED3-BED6+) or a GTF/GFF file, by file name (``types``/``tss``:
+    GTF/GFF only, see :func:`read_gtf_genes`)."""
     if is_gtf(path):
-        return read_gtf_genes(path)
+        return read_gtf_genes(path, types, tss)
+    if types is not None or tss != "gene":
+        raise SettingError(
+            f"{{gene_types}} and {{tss}} select from a GTF/GFF annotation; {Path(path).name} "
+            "is a BED",
+            gene_types=NAME_ONLY,
+            tss=NAME_ONLY,
+        )
     from graphreg_cli.io.bed import read_bed
 
     return read_bed(path)

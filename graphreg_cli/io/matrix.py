@@ -24,38 +24,15 @@ BLOCK_PIXELS = 1 << 22  # rows per fetch = BLOCK_PIXELS // bins in the chromosom
 
 def read_matrix(path, bin_size, chroms, min_score, top_k) -> pd.DataFrame:
     """Intra-chromosomal pixels above the diagonal, raw counts, one chromosome at a time."""
-    try:
-        import hictkpy
-        import pyarrow  # noqa: F401  (hictkpy needs it to return pixels as tables)
-    except ImportError:
-        raise GraphregError(
-            "reading .cool/.mcool/.hic needs hictkpy: pip install 'graphreg[hic]'"
-        ) from None
-    if not path.exists():
-        raise InputError("file not found; check the path", path)
-    if bin_size is None:
-        raise GraphregError(f"reading {path.name} needs a bin size (the resolution to read)")
     if not chroms:
         raise GraphregError(f"reading {path.name} needs the chromosome sizes")
     if min_score is None and top_k is None:
         top_k = DEFAULT_TOP_K
         logger.info(f"contacts: no minimum score or top k; keeping the {top_k} strongest per bin")
-    try:
-        if hictkpy.is_cooler(str(path)):
-            resolutions = [hictkpy.File(str(path)).resolution()]
-        else:
-            resolutions = list(hictkpy.MultiResFile(str(path)).resolutions())
-        if int(bin_size) not in resolutions:
-            listed = ", ".join(f"{r:,}" for r in sorted(resolutions))
-            raise InputError(f"has no {bin_size:,} bp resolution; it has {listed} bp", path)
-        handle = hictkpy.File(str(path), int(bin_size))
-        sizes = handle.chromosomes()
-    except (RuntimeError, OSError, ValueError) as err:
-        first = str(err).splitlines()[0] if str(err) else type(err).__name__
-        raise InputError(f"cannot be read as a contact matrix ({first})", path) from None
+    handle, sizes = open_matrix(path, bin_size)
     offsets = np.cumsum([0] + [-(-n // bin_size) for n in sizes.values()])
     offset = dict(zip(sizes, offsets[:-1].tolist()))
-    matched = _match_chromosomes(chroms, sizes)
+    matched = match_chromosomes(chroms, sizes)
     if not matched:
         names = ", ".join(list(sizes)[:5]) + (", ..." if len(sizes) > 5 else "")
         raise InputError(f"has none of the genome's chromosomes (it has {names})", path)
@@ -74,7 +51,36 @@ def read_matrix(path, bin_size, chroms, min_score, top_k) -> pd.DataFrame:
     return out
 
 
-def _match_chromosomes(wanted: dict[str, int], in_file: dict[str, int]) -> dict[str, str]:
+def open_matrix(path, bin_size):
+    """``(hictkpy.File at bin_size, {chrom: length})``; InputError for a missing file, an
+    absent resolution (naming those present) or an unreadable one."""
+    try:
+        import hictkpy
+        import pyarrow  # noqa: F401  (hictkpy needs it to return pixels as tables)
+    except ImportError:
+        raise GraphregError(
+            "reading .cool/.mcool/.hic needs hictkpy: pip install 'graphreg[hic]'"
+        ) from None
+    if not path.exists():
+        raise InputError("file not found; check the path", path)
+    if bin_size is None:
+        raise GraphregError(f"reading {path.name} needs a bin size (the resolution to read)")
+    try:
+        if hictkpy.is_cooler(str(path)):
+            resolutions = [hictkpy.File(str(path)).resolution()]
+        else:
+            resolutions = list(hictkpy.MultiResFile(str(path)).resolutions())
+        if int(bin_size) not in resolutions:
+            listed = ", ".join(f"{r:,}" for r in sorted(resolutions))
+            raise InputError(f"has no {bin_size:,} bp resolution; it has {listed} bp", path)
+        handle = hictkpy.File(str(path), int(bin_size))
+        return handle, dict(handle.chromosomes())
+    except (RuntimeError, OSError, ValueError) as err:
+        first = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise InputError(f"cannot be read as a contact matrix ({first})", path) from None
+
+
+def match_chromosomes(wanted: dict[str, int], in_file: dict[str, int]) -> dict[str, str]:
     """Our name -> the file's, exact or by :func:`alias`; unknown ones left out."""
     by_alias = {alias(name): name for name in in_file}
     matched = {}

@@ -19,6 +19,9 @@ BEDPE_COLUMNS = [
 BEDPE_REQUIRED = 6
 
 
+# graphreg prepare contacts: the BEDPE columns (score = count), then these, under a '#' header.
+CALL_COLUMNS = ["count", "expected", "pvalue", "qvalue"]
+
 # Columns that hold integers (0-based, half-open coordinates).
 INT_COLUMNS = {"start", "end", "start1", "end1", "start2", "end2"}
 
@@ -51,6 +54,12 @@ LOOP_HEADERS = {
         "label": "HiC-DC+",
         "signature": ("startI", "startJ"),
         "score": ("counts",),
+        "fdr": (("qvalue",),),
+    },
+    "graphreg": {  # graphreg prepare contacts: #chrom1 ... strand2 count expected pvalue qvalue
+        "label": "graphreg prepare contacts",
+        "signature": ("expected", "qvalue"),
+        "score": ("count",),
         "fdr": (("qvalue",),),
     },
     "mustache": {  # BIN1_CHR BIN1_START BIN1_END BIN2_CHROMOSOME ... BIN2_END FDR DETECTION_SCALE

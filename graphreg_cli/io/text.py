@@ -206,9 +206,13 @@ def check_in_genome(
         )
 
 
-def write_table(frame: pd.DataFrame, path: str | Path, columns: list[str]) -> None:
-    """Write the given columns tab-separated, no header, atomically."""
+def write_table(
+    frame: pd.DataFrame, path: str | Path, columns: list[str], comment: str | None = None
+) -> None:
+    """Write the given columns tab-separated, no header (``comment``: a first line), atomically."""
     from graphreg_cli.io.atomic import atomic_path
 
-    with atomic_path(path) as tmp:
-        frame[columns].to_csv(tmp, sep="\t", header=False, index=False, lineterminator="\n")
+    with atomic_path(path) as tmp, open(tmp, "w", newline="\n") as handle:
+        if comment is not None:
+            handle.write(comment + "\n")
+        frame[columns].to_csv(handle, sep="\t", header=False, index=False, lineterminator="\n")

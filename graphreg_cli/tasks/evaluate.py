@@ -131,7 +131,7 @@ def gene_predictions(run, graphs, preds) -> pd.DataFrame:
             "{per_gene} needs genes: the run was trained without them", per_gene=NAME_ONLY
         )
     sizes = inputs.sizes()
-    table = gene_tss(inputs.genes, sizes)
+    table = gene_tss(inputs.genes, sizes, inputs.gene_types, inputs.tss)
     size = inputs.bin_size
     rows = []
     for g, p in zip(graphs, preds):

@@ -171,7 +171,9 @@ def explain(
         if progress:
             progress(i + 1, len(graphs))
     scores = pd.concat(frames, ignore_index=True)
-    names = gene_names(genes, recorded.sizes(), recorded.bin_size)
+    names = gene_names(
+        genes, recorded.sizes(), recorded.bin_size, recorded.gene_types, recorded.tss
+    )
     scores.insert(
         1,
         "gene_name",

@@ -48,6 +48,13 @@ def pearson(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.corrcoef(a, b)[0, 1])
 
 
+def pearson_log1p(pred: np.ndarray, true: np.ndarray) -> float:
+    """Pearson r of log(1 + CAGE), predicted against true (``(n,)`` each; NaN below 2 values
+    or without spread). GraphReg's log2(x + 1) gives the same r."""
+    pred, true = np.asarray(pred, np.float64), np.asarray(true, np.float64)
+    return pearson(np.log1p(np.clip(pred, 0, None)), np.log1p(np.clip(true, 0, None)))
+
+
 def compute_metrics(chromosomes: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> dict:
     """Metrics over ``[(pred (n,), true (n,), gene_mask (n,) bool), ...]``, one per chromosome."""
     if not chromosomes:
