@@ -78,3 +78,38 @@ class SettingError(GraphregError):
 
 class RunError(GraphregError):
     """A run folder that cannot be used: missing, incomplete, damaged or from elsewhere."""
+
+
+class OutputError(GraphregError):
+    """A file that could not be written (full disk, read-only folder, ...); nothing was
+    replaced: the previous file, if any, is as it was."""
+
+    def __init__(self, target: str | Path, reason: str, fix: str = "write elsewhere"):
+        self.target = Path(target)
+        message = f"cannot write {target}: {reason}; {fix} (the previous file, if any, is intact)"
+        super().__init__(message.replace("{", "{{").replace("}", "}}"))
+
+
+OS_REASONS = {  # errno name -> (what happened, what to do)
+    "ENOSPC": ("no space left on the device", "free some space or write elsewhere"),
+    "EDQUOT": ("disk quota exceeded", "free some space or write elsewhere"),
+    "EROFS": ("the file system is read-only", "choose a writable location"),
+    "EACCES": ("permission denied", "choose a writable location or fix the permissions"),
+    "EPERM": ("operation not permitted", "choose a writable location or fix the permissions"),
+    "ENOTDIR": ("a part of the path is a file, not a folder", "check the path"),
+    "EISDIR": ("is a folder, not a file", "give a file name"),
+    "ENOENT": ("no such file or folder", "check the path"),
+    "ENAMETOOLONG": ("the file name is too long", "use a shorter name"),
+    "EPIPE": ("the reader went away (broken pipe)", "keep the reading command open"),
+    "EIO": ("input/output error from the device", "check the disk"),
+}
+
+
+def os_reason(err: OSError) -> tuple[str, str]:
+    """``(what happened, what to do)`` for an OSError, in words."""
+    import errno
+
+    name = errno.errorcode.get(err.errno or 0, "")
+    if name in OS_REASONS:
+        return OS_REASONS[name]
+    return (err.strerror or str(err)).lower(), "check the path and the device"

@@ -51,7 +51,7 @@ def explain(
     effect sign, +1 enhancer / -1 silencer; column 12 the method) and a TSV with every
     method's raw scores.
     """
-    from graphreg_cli.io.atomic import atomic_path
+    from graphreg_cli.io.atomic import atomic_text
     from graphreg_cli.io.links import read_truth, write_links
     from graphreg_cli.tasks.explain import ExplainOptions
     from graphreg_cli.tasks.plots import plot_pr
@@ -77,8 +77,8 @@ def explain(
     bin_size = run.inputs.bin_size
     write_links(scores, column, method.value, bin_size, output)
     tsv = tsv or output.with_suffix(".tsv")
-    with atomic_path(tsv) as tmp:
-        scores.to_csv(tmp, sep="\t", index=False, float_format="%.6g")
+    with atomic_text(tsv) as handle:
+        scores.to_csv(handle, sep="\t", index=False, float_format="%.6g")
     console.print(f"wrote {output} ({len(scores)} gene-element pairs, {method.value}) and {tsv}")
     if truth is None:
         return

@@ -208,7 +208,7 @@ def check_in_genome(
 
 def write_table(frame: pd.DataFrame, path: str | Path, columns: list[str]) -> None:
     """Write the given columns tab-separated, no header, atomically."""
-    from graphreg_cli.io.atomic import atomic_path
+    from graphreg_cli.io.atomic import atomic_text
 
-    with atomic_path(path) as tmp:
-        frame[columns].to_csv(tmp, sep="\t", header=False, index=False, lineterminator="\n")
+    with atomic_text(path) as handle:
+        frame[columns].to_csv(handle, sep="\t", header=False, index=False, lineterminator="\n")

@@ -20,7 +20,7 @@ from graphreg_cli.data.graphs import load_graphs
 from graphreg_cli.data.inputs import Inputs
 from graphreg_cli.data.tiles import Tiling
 from graphreg_cli.errors import RunError
-from graphreg_cli.io.atomic import atomic_path, atomic_text
+from graphreg_cli.io.atomic import atomic_binary, atomic_text
 from graphreg_cli.models import GraphregModel, ModelConfig, build_model
 
 CONFIG, WEIGHTS, CHECKPOINT, LOG, METRICS = (
@@ -144,5 +144,5 @@ def save_json(data: dict, path: Path) -> None:
 
 
 def save_tensors(obj, path: Path) -> None:
-    with atomic_path(path) as tmp:
-        torch.save(obj, tmp)
+    with atomic_binary(path) as handle:
+        torch.save(obj, handle)
