@@ -84,9 +84,13 @@ class OutputError(GraphregError):
     """A file that could not be written (full disk, read-only folder, ...); nothing was
     replaced: the previous file, if any, is as it was."""
 
-    def __init__(self, target: str | Path, reason: str, fix: str = "write elsewhere"):
+    def __init__(
+        self, target: str | Path, reason: str, fix: str = "write elsewhere", kept: bool = True
+    ):
         self.target = Path(target)
-        message = f"cannot write {target}: {reason}; {fix} (the previous file, if any, is intact)"
+        message = f"cannot write {target}: {reason}; {fix}"
+        if kept:
+            message += " (the previous file, if any, is intact)"
         super().__init__(message.replace("{", "{{").replace("}", "}}"))
 
 
@@ -113,3 +117,32 @@ def os_reason(err: OSError) -> tuple[str, str]:
     if name in OS_REASONS:
         return OS_REASONS[name]
     return (err.strerror or str(err)).lower(), "check the path and the device"
+
+
+def describe_range(low=None, high=None, low_open=False, high_open=False) -> str:
+    """``0<=x<1``-style text of a range (as Typer shows ranges in ``--help``)."""
+    left = "" if low is None else f"{low:g}{'<' if low_open else '<='}"
+    right = "" if high is None else f"{'<' if high_open else '<='}{high:g}"
+    return f"{left}x{right}" if left or right else "a finite number"
+
+
+def in_range(value, low=None, high=None, low_open=False, high_open=False) -> bool:
+    """Whether ``value`` is a finite number within the range (ends as for describe_range)."""
+    import math
+
+    try:
+        if not math.isfinite(value):
+            return False
+    except TypeError:
+        return False
+    below = low is not None and (value <= low if low_open else value < low)
+    above = high is not None and (value >= high if high_open else value > high)
+    return not (below or above)
+
+
+def check_range(name: str, value, low=None, high=None, low_open=False, high_open=False) -> None:
+    """SettingError naming the setting ``name`` unless ``value`` is in the range:
+    ``check_range("lr", 0, low=0, low_open=True)`` → ``lr=0 is outside 0<x``."""
+    if not in_range(value, low, high, low_open, high_open):
+        allowed = describe_range(low, high, low_open, high_open)
+        raise SettingError(f"{{{name}}} is outside {allowed}", **{name: value})

@@ -8,7 +8,15 @@ import typer
 from rich.table import Table
 
 from graphreg_cli.cli.console import console, progress_bar
-from graphreg_cli.cli.options import Device, Method, Part, device_option, genes_option, run_option
+from graphreg_cli.cli.options import (
+    Device,
+    Method,
+    Part,
+    device_option,
+    float_option,
+    genes_option,
+    run_option,
+)
 from graphreg_cli.errors import SettingError
 
 
@@ -41,8 +49,10 @@ def explain(
         help="With --truth: precision-recall PNG (default: OUTPUT with .pr.png).",
     ),
     split: Part = typer.Option("all", help="Chromosomes to explain."),
-    window: int = typer.Option(0, help="Also score bins within this many bins of each gene."),
-    width: int = typer.Option(5, help="Bins per element (deleted / summed), centred."),
+    window: int = typer.Option(
+        0, min=0, help="Also score bins within this many bins of each gene."
+    ),
+    width: int = typer.Option(5, min=1, help="Bins per element (deleted / summed), centred."),
     device: Device = device_option(),
 ) -> None:
     """Score the elements that drive each gene: saliency, in-silico deletion, ABC, distance.
@@ -104,8 +114,8 @@ def explain(
 def perturb(
     region: str = typer.Option(..., help="Region to perturb, e.g. chr1:1,200,001-1,210,000."),
     model: Path = run_option(),
-    scale: float = typer.Option(
-        0.0, help="Multiply the region's input tracks by this (0 = knock down, 2 = double)."
+    scale: float = float_option(
+        0.0, help="Multiply the region's input tracks by this (0 = knock down, 2 = double).", low=0
     ),
     output: Path = typer.Option(
         Path("delta.bw"),
@@ -114,7 +124,7 @@ def perturb(
         dir_okay=False,
         help="bigWig of the predicted change in expression.",
     ),
-    top: int = typer.Option(10, help="How many of the most affected genes to print."),
+    top: int = typer.Option(10, min=0, help="How many of the most affected genes to print."),
     device: Device = device_option(),
 ) -> None:
     """Knock a region's input down (or up) and write the predicted change in CAGE."""

@@ -14,7 +14,11 @@ from graphreg_cli.errors import GraphregError
 
 
 def stdout_is_terminal() -> bool:
-    return sys.stdout.isatty()
+    """Whether stdout is a terminal (False when it is closed: the write then says so)."""
+    try:
+        return sys.stdout.isatty()
+    except (AttributeError, ValueError):
+        return False
 
 
 def predict(

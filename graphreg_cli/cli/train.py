@@ -15,13 +15,15 @@ from graphreg_cli.cli.options import (
     ModelName,
     Transform,
     device_option,
+    float_option,
 )
 from graphreg_cli.data.edges import ContactOptions
 from graphreg_cli.data.inputs import Inputs
 from graphreg_cli.errors import NAME_ONLY, SettingError
 from graphreg_cli.models import ModelConfig
+from graphreg_cli.tasks.run_folder import check_out
 from graphreg_cli.tasks.runs import DEFAULT_RUN
-from graphreg_cli.tasks.train import TrainOptions
+from graphreg_cli.tasks.train import MAX_SEED, TrainOptions
 from graphreg_cli.tasks.train import train as run_training
 
 DEFAULT_DATA = Path("graphreg_data")
@@ -101,12 +103,14 @@ def train(
     ),
     bin_size: int = typer.Option(
         None,
+        min=1,
         help="Graph bin size in bp, where CAGE is predicted (default: from dataset.json, "
         "else 5000).",
         rich_help_panel=INPUTS,
     ),
     input_bin_size: int = typer.Option(
         None,
+        min=1,
         help="Read the tracks at this finer resolution (e.g. 100) and let the CNN pool them "
         "into graph bins, as GraphReg (100 bp → 5 kb); must divide --bin-size "
         "(default: --bin-size).",
@@ -117,18 +121,21 @@ def train(
         help="Contacts file format (auto: from the header or the .cool/.mcool/.hic suffix).",
         rich_help_panel=INPUTS,
     ),
-    max_fdr: float = typer.Option(
+    max_fdr: float = float_option(
         None,
         help="Keep loop calls with FDR/q-value at most this (HiCCUPS, FitHiChIP, ...).",
+        low=0,
+        high=1,
         rich_help_panel=INPUTS,
     ),
-    min_score: float = typer.Option(
+    min_score: float = float_option(
         None,
         help="Keep contacts with score (counts for matrices) at least this.",
         rich_help_panel=INPUTS,
     ),
     top_k: int = typer.Option(
         None,
+        min=1,
         help=".cool/.hic matrices: keep each bin's K strongest contacts (default 10).",
         rich_help_panel=INPUTS,
     ),
@@ -154,55 +161,79 @@ def train(
         help="Contact edges: both directions, or to-genes (only edges into gene bins).",
         rich_help_panel=MODEL,
     ),
-    channels: int = typer.Option(M.channels, help="Hidden channels.", rich_help_panel=MODEL),
+    channels: int = typer.Option(M.channels, min=1, help="Hidden channels.", rich_help_panel=MODEL),
     cnn_layers: int = typer.Option(
-        M.cnn_layers, help="Conv blocks in the CNN trunk.", rich_help_panel=MODEL
+        M.cnn_layers, min=1, help="Conv blocks in the CNN trunk.", rich_help_panel=MODEL
     ),
     graph_layers: int = typer.Option(
-        M.graph_layers, help="Graph layers (gat, gcn).", rich_help_panel=MODEL
+        M.graph_layers, min=1, help="Graph layers (gat, gcn).", rich_help_panel=MODEL
     ),
-    heads: int = typer.Option(M.heads, help="Attention heads (gat).", rich_help_panel=MODEL),
-    dropout: float = typer.Option(M.dropout, help="Dropout rate.", rich_help_panel=MODEL),
+    heads: int = typer.Option(
+        M.heads, min=1, help="Attention heads (gat; must divide --channels).", rich_help_panel=MODEL
+    ),
+    dropout: float = float_option(
+        M.dropout, help="Dropout rate.", low=0, high=1, high_open=True, rich_help_panel=MODEL
+    ),
     window: int = typer.Option(
         T.window,
+        min=0,
         help="Chromosomes longer than this (bp) are trained and predicted in windows of "
         "this size (GraphReg: 6 Mb); 0 = whole chromosomes.",
         rich_help_panel=TRAINING,
     ),
     stride: int = typer.Option(
         T.stride,
+        min=1,
         help="bp between window starts; each window scores its central part.",
         rich_help_panel=TRAINING,
     ),
-    epochs: int = typer.Option(T.epochs, help="Maximum epochs.", rich_help_panel=TRAINING),
-    lr: float = typer.Option(T.lr, help="Adam learning rate.", rich_help_panel=TRAINING),
+    epochs: int = typer.Option(T.epochs, min=1, help="Maximum epochs.", rich_help_panel=TRAINING),
+    lr: float = float_option(
+        T.lr, help="Adam learning rate.", low=0, low_open=True, rich_help_panel=TRAINING
+    ),
     batch_size: int = typer.Option(
         T.batch_size,
+        min=0,
         help="Chromosomes (or windows of long ones) per step (0 = all).",
         rich_help_panel=TRAINING,
     ),
     patience: int = typer.Option(
         T.patience,
+        min=0,
         help="Stop after this many epochs without a better validation loss.",
         rich_help_panel=TRAINING,
     ),
     min_epochs: int = typer.Option(
         T.min_epochs,
+        min=0,
         help="Train at least this many epochs before early stopping.",
         rich_help_panel=TRAINING,
     ),
     lr_patience: int = typer.Option(
         T.lr_patience,
+        min=0,
         help="After --min-epochs, halve the lr after this many epochs without a "
         "better validation loss (0 = constant lr).",
         rich_help_panel=TRAINING,
     ),
     loss: Loss = typer.Option(T.loss, help="Loss.", rich_help_panel=TRAINING),
     seed: int = typer.Option(
-        T.seed, help="Random seed (same seed: same metrics on CPU).", rich_help_panel=TRAINING
+        T.seed,
+        min=0,
+        max=MAX_SEED,
+        help="Random seed (same seed: same metrics on CPU).",
+        rich_help_panel=TRAINING,
     ),
     resume: bool = typer.Option(
-        False, help="Continue an interrupted run in --out.", rich_help_panel=TRAINING
+        False,
+        help="Continue an interrupted run in --out from its last checkpoint.",
+        rich_help_panel=TRAINING,
+    ),
+    overwrite: bool = typer.Option(
+        False,
+        help="Replace the run already in --out; the old run stays until the new one has a "
+        "first checkpoint.",
+        rich_help_panel=TRAINING,
     ),
     device: Device = device_option(HARDWARE),
 ) -> None:
@@ -210,8 +241,11 @@ def train(
 
     Keeps the model with the best validation loss (early stopping) in OUT/model.pt, with
     OUT/config.json (absolute input paths, normalisation, split) and OUT/train_log.tsv.
-    Ctrl-C saves a checkpoint; run again with --resume to continue.
+    A checkpoint is saved whenever validation improves; Ctrl-C saves one too, and
+    --resume continues exactly where it stopped. An existing run in OUT is never touched
+    unless --overwrite (or --resume) is given.
     """
+    check_out(out, resume, overwrite)  # before reading anything
     contact_options = ContactOptions(contacts_format.value, max_fdr, min_score, top_k)
     inputs = resolve_inputs(files, target, genes, bin_size, input_bin_size, contact_options)
     if inputs.target is None:
@@ -264,6 +298,7 @@ def train(
             val=_chroms(val_chroms),
             test=_chroms(test_chroms),
             resume=resume,
+            overwrite=overwrite,
             on_epoch=on_epoch,
         )
     r = run.result

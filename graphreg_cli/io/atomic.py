@@ -28,7 +28,8 @@ from graphreg_cli.errors import OutputError, os_reason
 logger = logging.getLogger(__name__)
 
 TEMP_SUFFIX = ".tmp"
-TEMP_NAME = re.compile(r"^\..+\.(?P<pid>\d+)\.[A-Za-z0-9_]+\.tmp$")  # .NAME.PID.RANDOM.tmp
+TEMP_NAME = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.(?P<tag>[A-Za-z0-9_]+)\.tmp$")
+ASIDE_TAG = "old"  # .NAME.PID.old.tmp: a run folder moved aside while a new one replaces it
 
 
 def temp_prefix(target: Path) -> str:
@@ -50,7 +51,9 @@ def _alive(pid: int) -> bool:
 
 def sweep_temp_files(folder: Path) -> int:
     """Remove temp files and folders (``.NAME.PID.XXXX.tmp``) left in ``folder`` by graphreg
-    processes that no longer run; returns how many were removed."""
+    processes that no longer run; returns how many were removed. A run folder moved aside
+    (``.NAME.PID.old.tmp``) by a process that died before its replacement arrived is put
+    back as ``NAME`` instead."""
     removed = 0
     try:
         entries = list(os.scandir(folder))
@@ -59,6 +62,12 @@ def sweep_temp_files(folder: Path) -> int:
     for entry in entries:
         match = TEMP_NAME.match(entry.name)
         if not match or _alive(int(match["pid"])):
+            continue
+        original = Path(folder) / match["name"]
+        if match["tag"] == ASIDE_TAG and not original.exists():
+            with contextlib.suppress(OSError):
+                os.rename(entry.path, original)
+                logger.warning(f"{original}: put back; a replacement was interrupted")
             continue
         with contextlib.suppress(OSError):
             if entry.is_dir(follow_symlinks=False):

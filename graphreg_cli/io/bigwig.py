@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pyBigWig
 
-from graphreg_cli.errors import GraphregError, InputError, OutputError
+from graphreg_cli.errors import GraphregError, InputError, OutputError, os_reason
 from graphreg_cli.io.atomic import atomic_path
 
 LIBBIGWIG_LINE = re.compile(r"^\[\w+\]")  # libBigWig prefixes its messages with [function]
@@ -322,7 +322,25 @@ def _drain(fd: int, chunks: list[bytes]) -> None:
 
 
 def copy_to_stdout(path: str | Path) -> None:
-    """Copy a finished file's bytes to stdout (pyBigWig cannot write to a pipe)."""
-    with open(path, "rb") as source:
-        shutil.copyfileobj(source, sys.stdout.buffer)
-    sys.stdout.buffer.flush()
+    """Copy a finished file's bytes to stdout (pyBigWig cannot write to a pipe); a closed,
+    full or broken stdout is an OutputError, and stdout is then muted so that Python's exit
+    adds no second complaint."""
+    stdout = getattr(sys.stdout, "buffer", None)
+    if stdout is None:
+        raise OutputError("stdout", "it is closed", "write to a file with -o FILE", kept=False)
+    try:
+        with open(path, "rb") as source:
+            shutil.copyfileobj(source, stdout)
+        stdout.flush()
+    except OSError as err:
+        _mute_stdout()
+        reason = os_reason(err)[0]
+        raise OutputError("stdout", reason, "write to a file with -o FILE", kept=False) from None
+
+
+def _mute_stdout() -> None:
+    """Point stdout at /dev/null (what is buffered is dropped, unflushable as it is)."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+        os.close(null)

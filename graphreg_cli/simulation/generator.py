@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from graphreg_cli.errors import GraphregError, SettingError
+from graphreg_cli.errors import GraphregError, SettingError, check_range
 from graphreg_cli.simulation.fine_dnase import fine_dnase
 
 MAX_FINE_VALUES = 200_000_000  # fine DNase values in memory: 800 MB of float32
@@ -110,6 +110,7 @@ class SimulationParams:
         ):
             if not getattr(self, name) >= 0:  # NaN fails too
                 raise SettingError(f"{{{name}}} cannot be negative", **{name: getattr(self, name)})
+        check_range("seed", self.seed, low=0)
         if not 0 <= self.noise_fraction <= 1:
             raise SettingError(
                 "{noise_fraction} must be between 0 and 1", noise_fraction=self.noise_fraction

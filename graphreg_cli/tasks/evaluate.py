@@ -60,10 +60,11 @@ def evaluate(run, split: str = "test", device: str = "auto") -> Evaluation:
     if not wanted:
         raise SettingError(f"{{split}}: the run has no {split} chromosome", split=split)
     dev = pick_device(device)
+    model = run.model(dev)  # a damaged run fails before the inputs are read
     graphs, ready = run.load(wanted)
     if not any(bool(g.y.any()) for g in graphs):
         logger.info("the target is zero everywhere on these chromosomes; metrics will be trivial")
-    preds = predict_graphs(run.model(dev), ready, dev, run.tiling)
+    preds = predict_graphs(model, ready, dev, run.tiling)
     metrics = compute_metrics(
         [(p, g.y.numpy(), g.gene_mask.numpy()) for p, g in zip(preds, graphs)]
     )

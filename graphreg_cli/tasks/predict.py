@@ -45,8 +45,9 @@ def predict(run, chromosomes=None, inputs: Inputs | None = None, device="auto"):
     (default all) of ``inputs`` (default the run's own, without reading the target)."""
     inputs = inputs or replace(run.inputs, target=None)
     dev = pick_device(device)
+    model = run.model(dev)  # a damaged run fails before the inputs are read
     graphs, ready = run.load(chromosomes, inputs)
-    preds = predict_graphs(run.model(dev), ready, dev, run.tiling)
+    preds = predict_graphs(model, ready, dev, run.tiling)
     return {g.chrom: p for g, p in zip(graphs, preds)}
 
 
