@@ -87,7 +87,7 @@ def tile(g: Data, tiling: Tiling) -> list[Data]:
             split=getattr(g, "split", None),
             num_nodes=width,
         )
-        for key in ("x", "y", "gene_mask"):
+        for key in ("x", "y", "y_known", "gene_mask"):
             if key in g:
                 window[key] = g[key][start:end]
         out.append(window)

@@ -110,6 +110,27 @@ def read_bins(handle, chrom: str, bin_size: int, stat: str = "mean") -> np.ndarr
     return (sums / widths).astype(np.float32)
 
 
+def missing_bins(handle, chrom: str, bin_size: int) -> np.ndarray:
+    """Bins holding a NaN value on any base (no data, as some pipelines write it),
+    ``(n_bins,) bool``; :func:`read_bins` reads those bases as 0."""
+    length = handle.chroms(chrom)
+    missing = np.zeros(n_bins(length, bin_size), bool)
+    intervals = handle.intervals(chrom, 0, length) or []
+    if not intervals:
+        return missing
+    flat = itertools.chain.from_iterable(intervals)
+    table = np.fromiter(flat, np.float64, 3 * len(intervals)).reshape(-1, 3)
+    nan = table[np.isnan(table[:, 2])]
+    if len(nan):
+        first = (nan[:, 0] // bin_size).astype(np.int64)
+        last = ((nan[:, 1] - 1) // bin_size).astype(np.int64)
+        change = np.zeros(len(missing) + 1, np.int64)  # mark [first, last] of each interval
+        np.add.at(change, first, 1)
+        np.add.at(change, last + 1, -1)
+        missing = np.cumsum(change[:-1]) > 0
+    return missing
+
+
 def read_bigwig(
     path: str | Path, bin_size: int, chroms: list[str] | None = None, stat: str = "mean"
 ) -> dict[str, np.ndarray]:

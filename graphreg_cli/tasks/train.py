@@ -78,6 +78,17 @@ def loss_fn(name: str, pred: torch.Tensor, true: torch.Tensor) -> torch.Tensor:
     raise SettingError(f"{{loss}}: choose {' or '.join(LOSSES)}", loss=name)
 
 
+def known(g) -> torch.Tensor:
+    """Bins whose target is known (``y_known``; all of them for graphs without it)."""
+    mask = getattr(g, "y_known", None)
+    return torch.ones(g.num_nodes, dtype=torch.bool) if mask is None else mask
+
+
+def scored_bins(batch) -> torch.Tensor:
+    """Bins the loss is taken on: owned by their window, and with a known target."""
+    return batch.own & known(batch).to(batch.own.device)
+
+
 @dataclass
 class TrainingData:
     """Graphs ready for training: ``train`` windows, ``val`` chromosomes (the training ones
@@ -159,20 +170,28 @@ class Trainer:
         for batch in self.batches(windows):
             self.optimiser.zero_grad()
             pred = self.model(batch)["cage"]
-            loss = loss_fn(self.options.loss, pred[batch.own], batch.y[batch.own])
+            scored = scored_bins(batch)
+            loss = loss_fn(self.options.loss, pred[scored], batch.y[scored])
             loss.backward()
             self.optimiser.step()
             losses.append(loss.item())
         return float(np.mean(losses))
 
     def validate(self, graphs: list[Data], tiling: Tiling) -> tuple[float, float]:
-        """``(MSE, loss)`` on the validation chromosomes, each the mean over chromosomes."""
+        """``(MSE, loss)`` on the validation chromosomes' bins of known target, each the mean
+        over chromosomes."""
         preds = predict_graphs(self.model, graphs, self.device, tiling)
-        truths = [g.y for g in graphs]
-        mse = float(np.mean([((p - y.numpy()) ** 2).mean() for p, y in zip(preds, truths)]))
+        pairs = []
+        for p, g in zip(preds, graphs):
+            k = known(g).numpy()
+            if k.any():
+                pairs.append((p[k], g.y.numpy()[k]))
+        mse = float(np.mean([((p - y) ** 2).mean() for p, y in pairs]))
         if self.options.loss == "mse":
             return mse, mse
-        losses = [loss_fn(self.options.loss, torch.from_numpy(p), y) for p, y in zip(preds, truths)]
+        losses = [
+            loss_fn(self.options.loss, torch.from_numpy(p), torch.from_numpy(y)) for p, y in pairs
+        ]
         return mse, float(np.mean([v.item() for v in losses]))
 
     def record(self, epoch: int, val_loss: float) -> bool:
