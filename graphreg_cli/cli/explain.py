@@ -61,7 +61,7 @@ def explain(
     effect sign, +1 enhancer / -1 silencer; column 12 the method) and a TSV with every
     method's raw scores.
     """
-    from graphreg_cli.io.atomic import atomic_text
+    from graphreg_cli.io.atomic import atomic_text, check_writable
     from graphreg_cli.io.links import read_truth, write_links
     from graphreg_cli.tasks.explain import ExplainOptions
     from graphreg_cli.tasks.plots import plot_pr
@@ -69,6 +69,12 @@ def explain(
     from graphreg_cli.tasks.runs import Run
 
     run = Run.open(model)
+    bin_size = run.inputs.bin_size
+    tsv = tsv or output.with_suffix(".tsv")
+    pr_plot = pr_plot or output.with_suffix(".pr.png")
+    for path in (output, tsv, *([pr_plot] if truth else [])):
+        check_writable(path)
+    links = read_truth(truth, bin_size) if truth is not None else None  # checked up front
     options = ExplainOptions(window=window, width=width)
     with progress_bar() as progress:
         task = progress.add_task("explaining chromosomes", total=None)
@@ -84,15 +90,12 @@ def explain(
         raise SettingError(
             "{method}: the run's model has none; pick another method", method=method.value
         )
-    bin_size = run.inputs.bin_size
     write_links(scores, column, method.value, bin_size, output)
-    tsv = tsv or output.with_suffix(".tsv")
     with atomic_text(tsv) as handle:
         scores.to_csv(handle, sep="\t", index=False, float_format="%.6g")
     console.print(f"wrote {output} ({len(scores)} gene-element pairs, {method.value}) and {tsv}")
-    if truth is None:
+    if links is None:
         return
-    links = read_truth(truth, bin_size)
     metrics = truth_metrics(scores, links)
     table = Table(
         title=f"Recovering true links ({metrics['true_links'].iat[0]} of "
@@ -106,7 +109,6 @@ def explain(
             row.method, f"{row.auprc:.3f}", f"{row.auroc:.3f}", f"{row.sign_accuracy:.1%}"
         )
     console.print(table)
-    pr_plot = pr_plot or output.with_suffix(".pr.png")
     plot_pr(scores, links, pr_plot)
     console.print(f"precision-recall curves: {pr_plot}")
 
@@ -128,9 +130,11 @@ def perturb(
     device: Device = device_option(),
 ) -> None:
     """Knock a region's input down (or up) and write the predicted change in CAGE."""
+    from graphreg_cli.io.atomic import check_writable
     from graphreg_cli.tasks.predict import write_prediction
     from graphreg_cli.tasks.runs import Run
 
+    check_writable(output)
     run = Run.open(model)
     result = run.perturb(region, scale, device.value)
     write_prediction(output, run.inputs.sizes(), result.delta, run.inputs.bin_size)

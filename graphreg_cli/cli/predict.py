@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import sys
 import tempfile
 from pathlib import Path
@@ -10,7 +11,18 @@ import typer
 
 from graphreg_cli.cli.console import console
 from graphreg_cli.cli.options import Device, device_option, genes_option, run_option
-from graphreg_cli.errors import GraphregError
+from graphreg_cli.errors import GraphregError, OutputError
+from graphreg_cli.io.atomic import check_writable
+
+
+def stdout_closed() -> bool:
+    """Whether there is no stdout to write to (``graphreg predict >&-``)."""
+    try:
+        return sys.stdout is None or sys.stdout.closed or sys.stdout.fileno() < 0
+    except io.UnsupportedOperation:  # a stream without a descriptor (tests): writable
+        return False
+    except (AttributeError, ValueError, OSError):
+        return True
 
 
 def stdout_is_terminal() -> bool:
@@ -54,6 +66,10 @@ def predict(
             "refusing to write a binary bigWig to the terminal; use -o cage.bw or redirect: "
             "graphreg predict > cage.bw"
         )
+    if output is None and stdout_closed():
+        raise OutputError("stdout", "it is closed", "write to a file with -o FILE", kept=False)
+    if output is not None:
+        check_writable(output)
     tracks = contacts = None
     if files:
         if len(files) < 2:

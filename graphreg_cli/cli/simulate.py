@@ -12,6 +12,7 @@ from graphreg_cli.cli.options import float_option
 from graphreg_cli.errors import NAME_ONLY, SettingError
 from graphreg_cli.simulation.generator import SimulationParams
 from graphreg_cli.simulation.generator import simulate as run_simulation
+from graphreg_cli.simulation.resources import check_disk
 from graphreg_cli.tasks.train import MAX_SEED
 
 DEFAULTS = SimulationParams()
@@ -255,6 +256,7 @@ def simulate(
         test_chroms=test_chroms,
     )
     params.check()
+    check_disk(params, out)
     with progress_bar() as progress:
         task = progress.add_task("simulating chromosomes", total=chromosomes)
         data = run_simulation(params, lambda done, total: progress.update(task, completed=done))

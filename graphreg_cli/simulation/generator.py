@@ -125,6 +125,9 @@ class SimulationParams:
                 silencers=self.silencers,
                 regulators=self.regulators,
             )
+        from graphreg_cli.simulation.resources import check_memory
+
+        check_memory(self)  # before anything is listed or drawn
         self._check_resolution()
         if self.sizes:
             self._check_genome()
