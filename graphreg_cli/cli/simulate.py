@@ -219,7 +219,7 @@ def simulate(
     Like real data: --genome hg38 --input-bin-size 100 writes 100 bp DNase (with gaps) and
     5 kb CAGE on hg38's 24 chromosomes; --chrom-sizes FILE does the same on any genome.
     """
-    from graphreg_cli.simulation.writer import FILES, write_dataset
+    from graphreg_cli.simulation.writer import FILES, check_out, write_dataset
 
     sizes, label, builtin = _real_chromosomes(ctx, chrom_sizes, genome)
     counts, val_chroms, test_chroms = _parse_split(split), (), ()
@@ -256,6 +256,7 @@ def simulate(
         test_chroms=test_chroms,
     )
     params.check()
+    check_out(out)
     check_disk(params, out)
     with progress_bar() as progress:
         task = progress.add_task("simulating chromosomes", total=chromosomes)
