@@ -121,9 +121,13 @@ def os_reason(err: OSError) -> tuple[str, str]:
 
 def describe_range(low=None, high=None, low_open=False, high_open=False) -> str:
     """``0<=x<1``-style text of a range (as Typer shows ranges in ``--help``)."""
-    left = "" if low is None else f"{low:g}{'<' if low_open else '<='}"
-    right = "" if high is None else f"{'<' if high_open else '<='}{high:g}"
-    return f"{left}x{right}" if left or right else "a finite number"
+    if low is None and high is None:
+        return "a finite number"
+    if high is None:
+        return f"x{'>' if low_open else '>='}{low:g}"
+    if low is None:
+        return f"x{'<' if high_open else '<='}{high:g}"
+    return f"{low:g}{'<' if low_open else '<='}x{'<' if high_open else '<='}{high:g}"
 
 
 def in_range(value, low=None, high=None, low_open=False, high_open=False) -> bool:

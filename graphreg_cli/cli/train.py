@@ -63,6 +63,26 @@ def resolve_inputs(
     )
 
 
+class EpochBar:
+    """A progress bar that appears with the first epoch, so that what fails while the inputs
+    are read is a single error line."""
+
+    def __init__(self, epochs: int):
+        self.epochs, self.bar, self.task = epochs, None, None
+
+    def update(self, epoch, total, train_loss, val_mse, best) -> None:
+        if self.bar is None:
+            self.bar = progress_bar()
+            self.bar.start()
+            self.task = self.bar.add_task("training", total=self.epochs)
+        losses = f"loss {train_loss:.4f}  val MSE {val_mse:.4f}  best {best:.4f}"
+        self.bar.update(self.task, completed=epoch, description=f"epoch {epoch}: {losses}")
+
+    def stop(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
 def train(
     files: list[Path] = typer.Argument(
         None,
@@ -278,18 +298,8 @@ def train(
         f"training [bold]{model.value}[/] on {len(inputs.tracks)} track(s), "
         f"contacts {inputs.contacts}, target {inputs.target}"
     )
-    with progress_bar() as progress:
-        task = progress.add_task("training", total=epochs)
-
-        def on_epoch(epoch, total, train_loss, val_mse, best):
-            progress.update(
-                task,
-                completed=epoch,
-                description=(
-                    f"epoch {epoch}: loss {train_loss:.4f}  val MSE {val_mse:.4f}  best {best:.4f}"
-                ),
-            )
-
+    progress = EpochBar(epochs)
+    try:
         run = run_training(
             inputs,
             out,
@@ -299,8 +309,10 @@ def train(
             test=_chroms(test_chroms),
             resume=resume,
             overwrite=overwrite,
-            on_epoch=on_epoch,
+            on_epoch=progress.update,
         )
+    finally:
+        progress.stop()
     r = run.result
     console.print(
         f"best validation loss {r['best_val_loss']:.4f} at epoch {r['best_epoch']} "

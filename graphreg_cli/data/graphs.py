@@ -79,6 +79,13 @@ def load_graphs(
     return graphs
 
 
+def known(g: Data) -> torch.Tensor:
+    """Bins whose target is known, ``(n_bins,) bool`` (``y_known``; every bin of graphs
+    without it)."""
+    mask = getattr(g, "y_known", None)
+    return torch.ones(g.num_nodes, dtype=torch.bool) if mask is None else mask
+
+
 class _Reader:
     """The open bigWigs of a run's tracks and target, read chromosome by chromosome; counts
     what deserves a note (tracks without data, target bins without data)."""

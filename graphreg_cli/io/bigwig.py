@@ -40,13 +40,23 @@ def open_bigwig(path: str | Path):
         raise InputError("file not found; check the path", path)
     if path.is_dir():
         raise InputError("is a folder, expected a bigWig file", path)
+    handle = _open_quietly(path)
+    if handle is None:
+        raise InputError("is not a bigWig file (a bigBed or a bedGraph?) or is truncated", path)
+    return handle
+
+
+def _open_quietly(path: Path):
+    """A pyBigWig handle for reading, or None when the file is not a readable bigWig;
+    libBigWig's own complaints ("[bwHdrRead] ...") are kept off the terminal."""
     with libbigwig_messages():
         try:
             handle = pyBigWig.open(str(path))
         except RuntimeError:
-            handle = None
-    if handle is None or not handle.isBigWig():
-        raise InputError("is not a bigWig file (a bigBed or a bedGraph?) or is truncated", path)
+            return None
+    if handle is not None and not handle.isBigWig():
+        handle.close()
+        return None
     return handle
 
 
@@ -274,12 +284,8 @@ def _write_failure(target: str | Path, tmp: Path, detail: str) -> OutputError:
 def verify_bigwig(tmp: Path, sizes: dict[str, int], written: Written, target: str | Path) -> None:
     """Read a freshly written bigWig back: it opens as a bigWig, its header lists ``sizes``
     and the bases written, and the last entry of each chromosome reads back with its value."""
-    with libbigwig_messages():
-        try:
-            handle = pyBigWig.open(str(tmp))
-        except RuntimeError:
-            handle = None
-    if handle is None or not handle.isBigWig():
+    handle = _open_quietly(tmp)
+    if handle is None:
         raise _write_failure(target, tmp, "the file written is not a readable bigWig (truncated)")
     with handle:
         if dict(handle.chroms()) != dict(sizes):

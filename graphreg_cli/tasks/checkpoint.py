@@ -16,6 +16,13 @@ import torch
 from graphreg_cli.errors import RunError
 
 
+def seed_everything(seed: int) -> None:
+    """Seed torch, numpy and Python's random numbers."""
+    torch.manual_seed(seed)
+    np.random.seed(seed)
+    random.seed(seed)
+
+
 def rng_state(generator: torch.Generator) -> dict:
     """The random-number state of torch (CPU and CUDA), of ``generator`` (batch order), of
     numpy's and of Python's global generators."""

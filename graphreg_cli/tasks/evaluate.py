@@ -11,11 +11,11 @@ import numpy as np
 import pandas as pd
 from torch_geometric.data import Data
 
+from graphreg_cli.data.graphs import known
 from graphreg_cli.errors import NAME_ONLY, InputError, SettingError
 from graphreg_cli.tasks.inference import pick_device, predict_graphs
 from graphreg_cli.tasks.metrics import compute_metrics
 from graphreg_cli.tasks.runs import METRICS, PARTS, save_json
-from graphreg_cli.tasks.train import known
 
 logger = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from graphreg_cli.data.inputs import Inputs
-from graphreg_cli.errors import SettingError
+from graphreg_cli.errors import OutputError, SettingError
 from graphreg_cli.io.bigwig import bigwig_chroms, write_bigwig
 from graphreg_cli.tasks.inference import pick_device, predict_graphs
 
@@ -94,5 +94,9 @@ def write_session(run, prediction: Path) -> Path | None:
     tested = [c for c in run.chromosomes("test") if c in sizes]
     first = tested[0] if tested else next(iter(sizes))
     path = run.folder / "igv_session.xml"
-    write_igv_session(path, genome, tracks, igv_locus(first, sizes[first], inputs.bin_size))
+    try:
+        write_igv_session(path, genome, tracks, igv_locus(first, sizes[first], inputs.bin_size))
+    except OutputError as err:  # the prediction is written; the session is a convenience
+        logger.warning(f"no IGV session: {err}")
+        return None
     return path

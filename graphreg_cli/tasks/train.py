@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import logging
 import math
-import random
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
@@ -18,12 +17,18 @@ from torch_geometric.data import Batch, Data
 
 from graphreg_cli import __version__
 from graphreg_cli.data.features import FeatureSpec
-from graphreg_cli.data.graphs import load_graphs
+from graphreg_cli.data.graphs import known, load_graphs
 from graphreg_cli.data.inputs import Inputs
 from graphreg_cli.data.tiles import Tiling, tile_all
 from graphreg_cli.errors import NAME_ONLY, RunError, SettingError, check_range
 from graphreg_cli.models import ModelConfig, build_model
-from graphreg_cli.tasks.checkpoint import load_pt, load_weights, restore_rng, rng_state
+from graphreg_cli.tasks.checkpoint import (
+    load_pt,
+    load_weights,
+    restore_rng,
+    rng_state,
+    seed_everything,
+)
 from graphreg_cli.tasks.inference import pick_device, predict_graphs
 from graphreg_cli.tasks.run_folder import RunFolder, check_out
 from graphreg_cli.tasks.runs import CHECKPOINT, CONFIG, LOG, WEIGHTS, Run, save_json, save_tensors
@@ -76,12 +81,6 @@ def loss_fn(name: str, pred: torch.Tensor, true: torch.Tensor) -> torch.Tensor:
     if name == "poisson":
         return F.poisson_nll_loss(pred, true, log_input=False, full=False, eps=1e-6)
     raise SettingError(f"{{loss}}: choose {' or '.join(LOSSES)}", loss=name)
-
-
-def known(g) -> torch.Tensor:
-    """Bins whose target is known (``y_known``; all of them for graphs without it)."""
-    mask = getattr(g, "y_known", None)
-    return torch.ones(g.num_nodes, dtype=torch.bool) if mask is None else mask
 
 
 def scored_bins(batch) -> torch.Tensor:
@@ -344,13 +343,6 @@ def train(
     }
     save_json(config, out / CONFIG)
     return Run(out, config)
-
-
-def seed_everything(seed: int) -> None:
-    """Seed torch, numpy and Python's random numbers."""
-    torch.manual_seed(seed)
-    np.random.seed(seed)
-    random.seed(seed)
 
 
 def run_config(inputs: Inputs, model_config: ModelConfig, options: TrainOptions, data) -> dict:
