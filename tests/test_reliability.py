@@ -57,13 +57,13 @@ def test_an_os_error_while_writing_is_one_line(tmp_path):
 
 def test_temp_files_of_dead_writers_are_swept(tmp_path):
     dead, alive = _dead_pid(), os.getpid()
-    stale = tmp_path / f".cage.bw.{dead}.abc123_x.tmp"
+    stale = tmp_path / f".cage.bw.graphreg-{dead}.abc123_x.tmp"
     stale.write_bytes(b"half")
-    stale_folder = tmp_path / f".run.{dead}.q1w2e3r4.tmp"
+    stale_folder = tmp_path / f".run.graphreg-{dead}.q1w2e3r4.tmp"
     stale_folder.mkdir()
-    live = tmp_path / f".cage.bw.{alive}.zzz.tmp"
+    live = tmp_path / f".cage.bw.graphreg-{alive}.zzz.tmp"
     live.write_bytes(b"being written")
-    aside = tmp_path / f".kept_run.{dead}.old.tmp"  # a run moved aside, never replaced
+    aside = tmp_path / f".kept_run.graphreg-{dead}.old.tmp"  # a run moved aside, never replaced
     aside.mkdir()
     (aside / "model.pt").write_bytes(b"weights")
     with atomic_text(tmp_path / "next.txt") as handle:  # any write in the folder sweeps it

@@ -1,8 +1,8 @@
 """Atomic output: write a temp file beside the target, check it, then rename it over the target.
 
 Every file graphreg writes goes through :func:`atomic_path`. The bytes go to
-``.NAME.PID.XXXXXXXX.tmp`` in the target's folder; when the writer returns, the temp file is
-checked (the size written, for :func:`atomic_binary`/:func:`atomic_text`; a ``verify``
+``.NAME.graphreg-PID.XXXXXXXX.tmp`` in the target's folder; when the writer returns, the
+temp file is checked (the size written, for :func:`atomic_binary`/:func:`atomic_text`; a ``verify``
 callback, e.g. a bigWig read back), flushed to the disk (fsync), and only then renamed over
 the target. Any failure removes the temp file, leaves the target as it was and raises
 :class:`~graphreg_cli.errors.OutputError` (one line). A process killed mid-write (SIGKILL)
@@ -28,13 +28,15 @@ from graphreg_cli.errors import OutputError, os_reason
 logger = logging.getLogger(__name__)
 
 TEMP_SUFFIX = ".tmp"
-TEMP_NAME = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.(?P<tag>[A-Za-z0-9_]+)\.tmp$")
-ASIDE_TAG = "old"  # .NAME.PID.old.tmp: a run folder moved aside while a new one replaces it
+TEMP_NAME = re.compile(r"^\.(?P<name>.+)\.graphreg-(?P<pid>\d+)\.(?P<tag>[A-Za-z0-9_]+)\.tmp$")
+ASIDE_TAG = (
+    "old"  # .NAME.graphreg-PID.old.tmp: a run folder moved aside while a new one replaces it
+)
 
 
 def temp_prefix(target: Path) -> str:
-    """The start of a temp file's name for ``target``: ``.NAME.PID.``."""
-    return f".{target.name}.{os.getpid()}."
+    """The start of a temp file's name for ``target``: ``.NAME.graphreg-PID.``."""
+    return f".{target.name}.graphreg-{os.getpid()}."
 
 
 def _alive(pid: int) -> bool:
@@ -50,10 +52,10 @@ def _alive(pid: int) -> bool:
 
 
 def sweep_temp_files(folder: Path) -> int:
-    """Remove temp files and folders (``.NAME.PID.XXXX.tmp``) left in ``folder`` by graphreg
-    processes that no longer run; returns how many were removed. A run folder moved aside
-    (``.NAME.PID.old.tmp``) by a process that died before its replacement arrived is put
-    back as ``NAME`` instead."""
+    """Remove temp files and folders (``.NAME.graphreg-PID.XXXX.tmp``) left in ``folder`` by
+    graphreg processes that no longer run; returns how many were removed. A run folder moved
+    aside (``.NAME.graphreg-PID.old.tmp``) by a process that died before its replacement
+    arrived is put back as ``NAME`` instead."""
     removed = 0
     try:
         entries = list(os.scandir(folder))

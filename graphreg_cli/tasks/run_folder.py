@@ -1,6 +1,6 @@
 """Where a training run writes, so that an earlier run is never damaged.
 
-A new run trains in a staging folder beside ``out`` (``.OUT.PID.XXXX.tmp``) and replaces
+A new run trains in a staging folder beside ``out`` (``.OUT.graphreg-PID.XXXX.tmp``) and replaces
 ``out`` only once it has its first checkpoint; a run that fails before that leaves ``out`` as
 it was. A run already in ``out`` is replaced only with ``overwrite``; ``resume`` continues it
 in place (its log cut back to the checkpoint's epoch).
@@ -127,7 +127,7 @@ def _umask() -> int:
 
 def _replace(new: Path, out: Path) -> None:
     """Rename ``new`` over the folder ``out``; an earlier run goes aside to
-    ``.OUT.PID.old.tmp`` first (put back by :func:`sweep_temp_files` should the process die
+    ``.OUT.graphreg-PID.old.tmp`` first (put back by :func:`sweep_temp_files` should the process die
     between the two renames) and is removed after."""
     try:
         os.rename(new, out)  # out is an empty folder

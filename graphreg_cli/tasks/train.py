@@ -265,7 +265,11 @@ class Trainer:
 
 
 def _check_resumable(out: Path, config: dict) -> None:
+    """Refuse to resume with other settings; keep the run's last result meanwhile (a resume
+    that fails leaves config.json as it was)."""
     previous = Run.open(out).config
+    if "result" in previous:
+        config["result"] = previous["result"]
     for key in ("model", "features", "inputs"):
         if previous.get(key) != config[key]:
             raise SettingError(
