@@ -6,7 +6,9 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
+import sys
 
 import numpy as np
 import pyBigWig
@@ -18,7 +20,13 @@ from graphreg_cli.api import train
 from graphreg_cli.cli import app
 from graphreg_cli.data.inputs import Inputs
 from graphreg_cli.errors import OutputError, RunError, SettingError
-from graphreg_cli.io.atomic import atomic_binary, atomic_text, sweep_temp_files
+from graphreg_cli.io.atomic import (
+    TEMP_NAME,
+    atomic_binary,
+    atomic_bytes,
+    atomic_text,
+    sweep_temp_files,
+)
 from graphreg_cli.io.bigwig import libbigwig_messages, verify_bigwig, write_bigwig
 
 runner = CliRunner()
@@ -72,6 +80,23 @@ def test_temp_files_of_dead_writers_are_swept(tmp_path):
     assert names == [live.name, "kept_run", "next.txt"]
     assert (tmp_path / "kept_run" / "model.pt").read_bytes() == b"weights"  # put back
     assert sweep_temp_files(tmp_path) == 0
+
+
+def test_a_write_killed_with_sigkill_is_swept_by_the_next(tmp_path):
+    script = (
+        "import os, signal, sys\n"
+        "from graphreg_cli.io.atomic import atomic_text\n"
+        "with atomic_text(sys.argv[1]) as handle:\n"
+        "    handle.write('half a table')\n"
+        "    handle.flush()\n"
+        "    os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path / "out.tsv")])
+    assert done.returncode == -signal.SIGKILL
+    (left,) = tmp_path.iterdir()  # the killed writer's temp file, recognisable
+    assert TEMP_NAME.match(left.name) and left.name.startswith(".out.tsv.graphreg-")
+    atomic_bytes(tmp_path / "next.bin", b"x")
+    assert [p.name for p in tmp_path.iterdir()] == ["next.bin"]
 
 
 def test_libbigwig_lines_are_captured_and_other_output_passed_on(capfd):
