@@ -587,3 +587,25 @@ def test_predict_from_a_read_only_run_writes_the_prediction(read_only, tmp_path)
     assert result.exit_code == 0, result.output
     assert "warning: no IGV session: cannot write" in result.output
     assert out.stat().st_size > 0 and not error_lines(result.output)
+
+
+@pytest.mark.parametrize(
+    "device, command, message",
+    [
+        ((1, 7), "evaluate", "no space left on the device"),  # a /dev/full
+        ((1, 3), "predict", "a bigWig is written with seeks"),  # a /dev/null
+    ],
+)
+def test_a_device_is_written_in_place_never_replaced(device, command, message, trained, tmp_path):
+    """``--per-gene /dev/full`` once renamed a regular file over the device node."""
+    import stat
+
+    if os.geteuid() != 0:
+        pytest.skip("needs root to make a device node")
+    node = tmp_path / "device"
+    os.mknod(node, 0o666 | stat.S_IFCHR, os.makedev(*device))
+    option = "--per-gene" if command == "evaluate" else "-o"
+    result = runner.invoke(app, [command, "-m", str(trained), option, str(node)])
+    check_one_line(result, 1, message)
+    assert stat.S_ISCHR(node.stat().st_mode) and node.stat().st_rdev == os.makedev(*device)
+    assert [p.name for p in tmp_path.iterdir()] == ["device"]

@@ -147,8 +147,16 @@ def atomic_path(target: str | Path, verify: Callable[[Path], None] | None = None
     After the body: ``verify(temp)`` (raise to refuse the file), fsync, rename, fsync of the
     folder. On any exception the temp file is removed and ``target`` is left as it was;
     OSErrors (full disk, read-only folder) become a one-line OutputError naming ``target``.
+    A symbolic link is followed (the file it points to is replaced); a device, FIFO or
+    socket (``/dev/null``) is written in place, as nothing can be renamed over it.
     """
-    target = Path(target)
+    target = Path(os.path.realpath(target)) if Path(target).is_symlink() else Path(target)
+    if is_special(target):
+        try:
+            yield target
+        except OSError as err:
+            raise output_error(err, target) from None
+        return
     folder = make_folder(target.parent)
     sweep_temp_files(folder)
     try:
@@ -175,8 +183,15 @@ def atomic_path(target: str | Path, verify: Callable[[Path], None] | None = None
         raise
 
 
+def is_special(path: Path) -> bool:
+    """Whether ``path`` is a device, FIFO or socket (not a file, not a folder)."""
+    return path.exists() and not path.is_file() and not path.is_dir()
+
+
 def check_size(path: Path, expected: int, target: Path) -> None:
-    """OutputError unless ``path`` holds exactly ``expected`` bytes."""
+    """OutputError unless ``path`` (a regular file) holds exactly ``expected`` bytes."""
+    if is_special(path):
+        return
     actual = path.stat().st_size
     if actual != expected:
         raise OutputError(
