@@ -2,10 +2,10 @@
 memory, disk, and bigWig's limit on chromosome length. Impossible requests are refused up
 front instead of allocating gigabytes.
 
-The rates were measured with ``/usr/bin/time -f %M graphreg simulate`` on 30 chromosomes of
-1000 to 60,000 bins (docs/reliability.md): peak memory grows ~29 bytes per bin and ~5 per
-fine DNase value; on disk the N genome takes ~3.7 bytes per kb, the bigWigs ~4 bytes per
-bin and ~0.9 per fine value. The estimates below round those up.
+The rates round up what ``benchmarks/simulate_size.py`` measured (docs/reliability.md): on
+30 chromosomes of 1000 to 60,000 bins, peak memory grew 28.5 bytes per bin and the files 23.8
+bytes per 5 kb bin (mostly the N genome: bytes per kb); 100 bp DNase added about 5 bytes of
+memory and 1 byte of file per fine value.
 """
 
 from __future__ import annotations
