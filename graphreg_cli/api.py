@@ -52,6 +52,7 @@ def train(
     val_chroms: list[str] | None = None,
     test_chroms: list[str] | None = None,
     resume: bool = False,
+    overwrite: bool = False,
     on_epoch=None,
     **options,
 ) -> Run:
@@ -61,13 +62,25 @@ def train(
 
     ``options``: any :class:`ModelConfig` field (``channels=32, heads=4, dropout=0.1, ...``)
     or :class:`TrainOptions` field (``epochs=400, lr=3e-3, seed=0, device="auto", ...``).
+    A run already in ``out`` is continued with ``resume=True``, replaced with
+    ``overwrite=True`` (once the new run has a checkpoint), else refused.
     """
     model_fields = {f.name for f in fields(ModelConfig)} - {"name", "in_features", "pool"}
     train_fields = {f.name for f in fields(TrainOptions)}
     _refuse_unknown(options, model_fields | train_fields)
     config = ModelConfig(name=model, **{k: v for k, v in options.items() if k in model_fields})
     settings = TrainOptions(**{k: v for k, v in options.items() if k in train_fields})
-    return _train(inputs, Path(out), config, settings, val_chroms, test_chroms, resume, on_epoch)
+    return _train(
+        inputs,
+        Path(out),
+        config,
+        settings,
+        val_chroms,
+        test_chroms,
+        resume=resume,
+        on_epoch=on_epoch,
+        overwrite=overwrite,
+    )
 
 
 def _refuse_unknown(given: dict, known: set[str]) -> None:

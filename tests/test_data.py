@@ -54,7 +54,7 @@ def test_graphs_shapes_edges_and_genes(files, notes):
     assert weight[(1, 8)] == pytest.approx(np.log(2) / np.log(8))
     assert g.gene_mask.nonzero().flatten().tolist() == [0, 7]  # minus strand: TSS at end - 1
     assert graphs[1].edge_index.shape == (2, 0) and graphs[1].split == "test"
-    assert any("1 between chromosomes and 1 off" in n for n in notes)
+    assert any("1 between chromosomes and 1 on chromosomes the tracks lack" in n for n in notes)
     assert any("without contacts" in n and "chr2" in n for n in notes)
 
 

@@ -75,7 +75,7 @@ def test_train_takes_two_targets_and_a_fold(human, strands, tmp_path):
     split = config["split"]
     assert [c for c, s in split.items() if s == "val"] == ["chr3", "chr13"]
     assert [c for c, s in split.items() if s == "test"] == ["chr4", "chr14"]
-    both = runner.invoke(app, [*args, "--val-chroms", "chr1", *FAST])
+    both = runner.invoke(app, [*args, "--overwrite", "--val-chroms", "chr1", *FAST])
     assert both.exit_code == 2 and "give --fold 3 or --val-chroms" in both.output
 
 

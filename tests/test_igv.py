@@ -9,6 +9,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 import graphreg_cli.io.igv as igv
+from graphreg_cli.errors import OutputError
 from graphreg_cli.io.igv import IgvTrack, write_igv_session
 
 LOCUS = "chr1:1-2000000"
@@ -126,12 +127,12 @@ def test_failed_write_leaves_no_file_and_keeps_old(tmp_path, monkeypatch):
             yield handle
 
     monkeypatch.setattr(igv, "atomic_text", failing_atomic_text)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(OutputError, match="igv.xml: disk full"):  # one line, named
         write_igv_session(session, tmp_path / "g.fa.gz", _tracks(tmp_path), LOCUS)
     assert list(tmp_path.iterdir()) == []
 
     session.write_text("old\n")
-    with pytest.raises(OSError):
+    with pytest.raises(OutputError):
         write_igv_session(session, tmp_path / "g.fa.gz", _tracks(tmp_path), LOCUS)
     assert list(tmp_path.iterdir()) == [session]
     assert session.read_text() == "old\n"

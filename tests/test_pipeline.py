@@ -297,7 +297,8 @@ def test_explain_with_truth_and_perturb(trained, tiny_dataset, tmp_path):
 
 
 def test_early_stopping_waits_for_min_epochs(tiny_dataset, tmp_path):
-    """With lr 0 nothing improves after epoch 1: training stops at --min-epochs, not before."""
+    """With a vanishing lr (0 is refused) nothing improves after epoch 1: training stops at
+    --min-epochs, not before."""
     out = tmp_path / "stop"
     args = [
         "train",
@@ -308,7 +309,7 @@ def test_early_stopping_waits_for_min_epochs(tiny_dataset, tmp_path):
         "--out",
         str(out),
         "--lr",
-        "0",
+        "1e-30",
         "--patience",
         "2",
         "--min-epochs",

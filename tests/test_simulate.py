@@ -316,7 +316,7 @@ def test_fine_dnase_keeps_each_bin_mean_up_to_a_partial_last_bin(tmp_path):
     [
         ("300", "--input-bin-size 300 does not divide --bin-size 5000; pick a divisor such as"),
         ("10000", "--input-bin-size 10000 is larger than --bin-size 5000"),
-        ("0", "--input-bin-size 0 must be at least 1"),
+        ("0", "Invalid value for '--input-bin-size': Input should be greater than or equal to 1"),
     ],
 )
 def test_input_bin_size_must_divide_the_bin_size(tmp_path, value, message):

@@ -30,6 +30,11 @@ def progress_bar():
     )
 
 
+def error(message: str) -> None:
+    """Print a one-line error on stderr (never wrapped)."""
+    console.print(f"[bold red]graphreg: error:[/] {escape(message)}", soft_wrap=True)
+
+
 def note(message: str) -> None:
     """Print a one-line note on stderr."""
     console.print(f"[yellow]note:[/] {escape(message)}")

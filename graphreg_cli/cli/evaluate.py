@@ -42,13 +42,17 @@ def evaluate(
     Prints a table and writes MODEL/metrics.json. ROI = gene bins at offsets -3..+1.
     Sequence models: also Pearson r of each predicted epigenome track over its input bins.
     """
-    from graphreg_cli.io.atomic import atomic_text
+    from graphreg_cli.io.atomic import atomic_text, check_writable
     from graphreg_cli.tasks.evaluate import save_metrics
     from graphreg_cli.tasks.inference import set_threads
-    from graphreg_cli.tasks.runs import Run
+    from graphreg_cli.tasks.runs import METRICS, Run
 
     set_threads(threads)
-    evaluation = Run.open(model).evaluate(split.value, device.value)
+    run = Run.open(model)
+    for path in (run.folder / METRICS, per_gene, plots and plots / "genes.png"):
+        if path is not None:
+            check_writable(path)
+    evaluation = run.evaluate(split.value, device.value)
     if per_gene is not None:
         with atomic_text(per_gene) as handle:
             evaluation.per_gene().to_csv(handle, sep="\t", index=False, float_format="%.6g")

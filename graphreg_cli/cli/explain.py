@@ -14,6 +14,7 @@ from graphreg_cli.cli.options import (
     Method,
     Part,
     device_option,
+    float_option,
     genes_option,
     run_option,
     threads_option,
@@ -50,14 +51,16 @@ def explain(
         help="With --truth: precision-recall PNG (default: OUTPUT with .pr.png).",
     ),
     split: Part = typer.Option("all", help="Chromosomes to explain."),
-    window: int = typer.Option(0, help="Also score bins within this many bins of each gene."),
-    width: int = typer.Option(5, help="Bins per element (deleted / summed), centred."),
+    window: int = typer.Option(
+        0, min=0, help="Also score bins within this many bins of each gene."
+    ),
+    width: int = typer.Option(5, min=1, help="Bins per element (deleted / summed), centred."),
     background: Background = typer.Option(
         "zero",
         help="What a deleted element's tracks become: zero (no signal), median (each track's "
         "median over the window) or shuffle (another stretch of the window).",
     ),
-    steps: int = typer.Option(8, help="Points on the integrated-gradients path."),
+    steps: int = typer.Option(8, min=1, help="Points on the integrated-gradients path."),
     device: Device = device_option(),
     threads: int = threads_option(),
 ) -> None:
@@ -68,7 +71,7 @@ def explain(
     effect sign, +1 enhancer / -1 silencer; column 12 the method) and a TSV with every
     method's raw scores.
     """
-    from graphreg_cli.io.atomic import atomic_path
+    from graphreg_cli.io.atomic import atomic_text, check_writable
     from graphreg_cli.io.links import read_truth, write_links
     from graphreg_cli.tasks.explain import ExplainOptions
     from graphreg_cli.tasks.inference import set_threads
@@ -78,6 +81,12 @@ def explain(
 
     set_threads(threads)
     run = Run.open(model)
+    bin_size = run.inputs.bin_size
+    tsv = tsv or output.with_suffix(".tsv")
+    pr_plot = pr_plot or output.with_suffix(".pr.png")
+    for path in (output, tsv, *([pr_plot] if truth else [])):
+        check_writable(path)
+    links = read_truth(truth, bin_size) if truth is not None else None  # checked up front
     options = ExplainOptions(window=window, width=width, background=background.value, steps=steps)
     with progress_bar() as progress:
         task = progress.add_task("explaining chromosomes", total=None)
@@ -93,15 +102,12 @@ def explain(
         raise SettingError(
             "{method}: the run's model has none; pick another method", method=method.value
         )
-    bin_size = run.inputs.bin_size
     write_links(scores, column, method.value, bin_size, output)
-    tsv = tsv or output.with_suffix(".tsv")
-    with atomic_path(tsv) as tmp:
-        scores.to_csv(tmp, sep="\t", index=False, float_format="%.6g")
+    with atomic_text(tsv) as handle:
+        scores.to_csv(handle, sep="\t", index=False, float_format="%.6g")
     console.print(f"wrote {output} ({len(scores)} gene-element pairs, {method.value}) and {tsv}")
-    if truth is None:
+    if links is None:
         return
-    links = read_truth(truth, bin_size)
     metrics = truth_metrics(scores, links)
     table = Table(
         title=f"Recovering true links ({metrics['true_links'].iat[0]} of "
@@ -128,7 +134,6 @@ def explain(
             )
         table.add_row(*cells)
     console.print(table)
-    pr_plot = pr_plot or output.with_suffix(".pr.png")
     plot_pr(scores, links, pr_plot)
     console.print(f"precision-recall curves: {pr_plot}")
 
@@ -136,8 +141,8 @@ def explain(
 def perturb(
     region: str = typer.Option(..., help="Region to perturb, e.g. chr1:1,200,001-1,210,000."),
     model: Path = run_option(),
-    scale: float = typer.Option(
-        0.0, help="Multiply the region's input tracks by this (0 = knock down, 2 = double)."
+    scale: float = float_option(
+        0.0, help="Multiply the region's input tracks by this (0 = knock down, 2 = double).", low=0
     ),
     output: Path = typer.Option(
         Path("delta.bw"),
@@ -146,16 +151,18 @@ def perturb(
         dir_okay=False,
         help="bigWig of the predicted change in expression.",
     ),
-    top: int = typer.Option(10, help="How many of the most affected genes to print."),
+    top: int = typer.Option(10, min=0, help="How many of the most affected genes to print."),
     device: Device = device_option(),
     threads: int = threads_option(),
 ) -> None:
     """Knock a region's input down (or up) and write the predicted change in CAGE."""
+    from graphreg_cli.io.atomic import check_writable
     from graphreg_cli.tasks.inference import set_threads
     from graphreg_cli.tasks.predict import write_prediction
     from graphreg_cli.tasks.runs import Run
 
     set_threads(threads)
+    check_writable(output)
     run = Run.open(model)
     result = run.perturb(region, scale, device.value)
     write_prediction(output, run.inputs.sizes(), result.delta, run.inputs.bin_size)

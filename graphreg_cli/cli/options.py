@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from graphreg_cli.data.features import EDGE_MODES, TRANSFORMS
+from graphreg_cli.errors import describe_range, in_range
 from graphreg_cli.io.contacts import CONTACT_FORMATS
 from graphreg_cli.models import MODEL_NAMES
 from graphreg_cli.models.blocks import NORMS
@@ -67,3 +68,25 @@ def threads_option(panel: str | None = None) -> int | None:
         "faster (docs/benchmarks.md).",
         rich_help_panel=panel,
     )
+
+
+def float_option(
+    default,
+    *names: str,
+    help: str,
+    low: float | None = None,
+    high: float | None = None,
+    low_open: bool = False,
+    high_open: bool = False,
+    **kwargs,
+):
+    """A float option that refuses NaN, infinities and values outside the range (ends
+    included unless ``low_open``/``high_open``) at parse time; ``--help`` shows the range."""
+    allowed = describe_range(low, high, low_open, high_open)
+
+    def check(value: float | None) -> float | None:
+        if value is not None and not in_range(value, low, high, low_open, high_open):
+            raise typer.BadParameter(f"{value} is not in the range {allowed}")
+        return value
+
+    return typer.Option(default, *names, help=f"{help} [{allowed}]", callback=check, **kwargs)

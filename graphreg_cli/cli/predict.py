@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import sys
 import tempfile
 from pathlib import Path
@@ -17,11 +18,26 @@ from graphreg_cli.cli.options import (
     run_option,
     threads_option,
 )
-from graphreg_cli.errors import GraphregError
+from graphreg_cli.errors import GraphregError, OutputError
+from graphreg_cli.io.atomic import check_writable
+
+
+def stdout_closed() -> bool:
+    """Whether there is no stdout to write to (``graphreg predict >&-``)."""
+    try:
+        return sys.stdout is None or sys.stdout.closed or sys.stdout.fileno() < 0
+    except io.UnsupportedOperation:  # a stream without a descriptor (tests): writable
+        return False
+    except (AttributeError, ValueError, OSError):
+        return True
 
 
 def stdout_is_terminal() -> bool:
-    return sys.stdout.isatty()
+    """Whether stdout is a terminal (False when it is closed: the write then says so)."""
+    try:
+        return sys.stdout.isatty()
+    except (AttributeError, ValueError):
+        return False
 
 
 def predict(
@@ -85,6 +101,10 @@ def predict(
             "refusing to write a binary bigWig to the terminal; use -o cage.bw or redirect: "
             "graphreg predict > cage.bw"
         )
+    if output is None and stdout_closed():
+        raise OutputError("stdout", "it is closed", "write to a file with -o FILE", kept=False)
+    if output is not None:
+        check_writable(output)
     tracks = contacts = None
     if files:
         if len(files) < 2:

@@ -8,10 +8,13 @@ from pathlib import Path
 import typer
 
 from graphreg_cli.cli.console import console, progress_bar
+from graphreg_cli.cli.options import float_option
 from graphreg_cli.errors import NAME_ONLY, SettingError
 from graphreg_cli.simulation.generator import SimulationParams
 from graphreg_cli.simulation.generator import simulate as run_simulation
+from graphreg_cli.simulation.resources import check_disk
 from graphreg_cli.simulation.sequence import SequenceParams
+from graphreg_cli.tasks.train import MAX_SEED
 
 DEFAULTS = SimulationParams()
 SEQ = SequenceParams()
@@ -103,17 +106,21 @@ def simulate(
     ),
     chromosomes: int = typer.Option(
         DEFAULTS.chromosomes,
+        min=1,
         help="Number of chromosomes (chr1..chrN, all --bins long); not with "
         "--chrom-sizes/--genome.",
     ),
     bins: int = typer.Option(
-        DEFAULTS.bins, help="Bins per chromosome; not with --chrom-sizes/--genome."
+        DEFAULTS.bins, min=1, help="Bins per chromosome; not with --chrom-sizes/--genome."
     ),
     bin_size: int = typer.Option(
-        DEFAULTS.bin_size, help="Graph bin size in bp: one node per bin; CAGE is written at it."
+        DEFAULTS.bin_size,
+        min=1,
+        help="Graph bin size in bp: one node per bin; CAGE is written at it.",
     ),
     input_bin_size: int = typer.Option(
         None,
+        min=1,
         show_default="--bin-size",
         help="Resolution of dnase.bw in bp; must divide --bin-size (e.g. 100 for 5000). Each "
         "bin's DNase becomes a peak over finer bins whose mean is the bin's value, bins of 0 "
@@ -136,23 +143,29 @@ def simulate(
         "fold) unless --split is given.",
     ),
     genes: int = typer.Option(
-        DEFAULTS.genes, help="Genes per chromosome (per 1000 bins with --chrom-sizes/--genome)."
+        DEFAULTS.genes,
+        min=0,
+        help="Genes per chromosome (per 1000 bins with --chrom-sizes/--genome).",
     ),
     regulators: int = typer.Option(
         DEFAULTS.regulators,
+        min=0,
         help="Regulators (enhancers + silencers) per chromosome (per 1000 bins with "
         "--chrom-sizes/--genome).",
     ),
     silencers: int = typer.Option(
         DEFAULTS.silencers,
+        min=0,
         help="How many of the regulators are silencers (the study's second dataset: 10); "
         "per 1000 bins with --chrom-sizes/--genome.",
     ),
     enhancers_per_gene: int = typer.Option(
-        DEFAULTS.enhancers_per_gene, help="Enhancers linked to each gene."
+        DEFAULTS.enhancers_per_gene, min=0, help="Enhancers linked to each gene."
     ),
     silencers_per_gene: int = typer.Option(
-        DEFAULTS.silencers_per_gene, help="Silencers linked to each gene (when --silencers > 0)."
+        DEFAULTS.silencers_per_gene,
+        min=0,
+        help="Silencers linked to each gene (when --silencers > 0).",
     ),
     split: str = typer.Option(
         "20,5,5",
@@ -160,23 +173,29 @@ def simulate(
         "--chromosomes (or to the chromosomes of --chrom-sizes/--genome).",
     ),
     peak_width: int = typer.Option(
-        DEFAULTS.peak_width, help="DNase peak width in bins, centred on each element."
+        DEFAULTS.peak_width, min=1, help="DNase peak width in bins, centred on each element."
     ),
     smooth_width: int = typer.Option(
-        DEFAULTS.smooth_width, help="Moving-average width (bins) applied to DNase."
+        DEFAULTS.smooth_width, min=1, help="Moving-average width (bins) applied to DNase."
     ),
-    noise_fraction: float = typer.Option(
-        DEFAULTS.noise_fraction, help="Share of bins that get noise, in DNase and in CAGE."
+    noise_fraction: float = float_option(
+        DEFAULTS.noise_fraction,
+        help="Share of bins that get noise, in DNase and in CAGE.",
+        low=0,
+        high=1,
     ),
-    dnase_noise: float = typer.Option(
-        DEFAULTS.dnase_noise, help="DNase noise: this times U(0,1) on noisy bins."
+    dnase_noise: float = float_option(
+        DEFAULTS.dnase_noise, help="DNase noise: this times U(0,1) on noisy bins.", low=0
     ),
     cage_window: int = typer.Option(
         DEFAULTS.cage_window,
+        min=0,
         help="CAGE at gene bin g+o sums regulator DNase at r+o for o in -w..w.",
     ),
-    cage_noise: float = typer.Option(
-        DEFAULTS.cage_noise, help="CAGE noise: this times max(CAGE) times U(0,1) on noisy bins."
+    cage_noise: float = float_option(
+        DEFAULTS.cage_noise,
+        help="CAGE noise: this times max(CAGE) times U(0,1) on noisy bins.",
+        low=0,
     ),
     silencer_signal: SilencerSignal = typer.Option(
         SilencerSignal.weaker,
@@ -191,11 +210,13 @@ def simulate(
     ),
     decoy_contacts: int = typer.Option(
         DEFAULTS.decoy_contacts,
+        min=0,
         help="Extra contacts per chromosome (per 1000 bins with --chrom-sizes/--genome) that "
         "regulate nothing (real Hi-C has many).",
     ),
     max_link_distance: int = typer.Option(
         None,
+        min=0,
         show_default="anywhere; 2 Mb with --genome/--chrom-sizes",
         help="Draw each gene's enhancers and silencers (and decoy partners) within this many "
         "bp of it; the nearest ones when too few are. 0: anywhere on the chromosome, as the "
@@ -203,7 +224,10 @@ def simulate(
         "than train --window's margin cannot be seen by the model.",
     ),
     seed: int = typer.Option(
-        DEFAULTS.seed, help="Random seed; the same seed gives identical files."
+        DEFAULTS.seed,
+        min=0,
+        max=MAX_SEED,
+        help="Random seed; the same seed gives identical files.",
     ),
     sequence: bool = typer.Option(
         False,
@@ -241,7 +265,7 @@ def simulate(
     Like real data: --genome hg38 --input-bin-size 100 writes 100 bp DNase (with gaps) and
     5 kb CAGE on hg38's 24 chromosomes; --chrom-sizes FILE does the same on any genome.
     """
-    from graphreg_cli.simulation.writer import FILES, write_dataset
+    from graphreg_cli.simulation.writer import FILES, check_out, write_dataset
 
     if sequence:
         values = dict(ctx.params)
@@ -282,6 +306,8 @@ def simulate(
         test_chroms=test_chroms,
     )
     params.check()
+    check_out(out)
+    check_disk(params, out)
     with progress_bar() as progress:
         task = progress.add_task("simulating chromosomes", total=chromosomes)
         data = run_simulation(params, lambda done, total: progress.update(task, completed=done))

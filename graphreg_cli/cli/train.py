@@ -20,6 +20,7 @@ from graphreg_cli.cli.options import (
     Stage,
     Transform,
     device_option,
+    float_option,
     threads_option,
 )
 from graphreg_cli.data.edges import ContactOptions
@@ -28,8 +29,9 @@ from graphreg_cli.errors import NAME_ONLY, SettingError
 from graphreg_cli.io.fasta import is_fasta
 from graphreg_cli.models import SEQUENCE_MODELS, ModelConfig
 from graphreg_cli.tasks.inference import set_threads
+from graphreg_cli.tasks.run_folder import check_out
 from graphreg_cli.tasks.runs import DEFAULT_RUN
-from graphreg_cli.tasks.train import TrainOptions
+from graphreg_cli.tasks.train import MAX_SEED, TrainOptions
 from graphreg_cli.tasks.train import train as run_training
 
 DEFAULT_DATA = Path("graphreg_data")
@@ -107,6 +109,26 @@ def resolve_inputs(
     )
 
 
+class EpochBar:
+    """A progress bar that appears with the first epoch, so that what fails while the inputs
+    are read is a single error line."""
+
+    def __init__(self, epochs: int):
+        self.epochs, self.bar, self.task = epochs, None, None
+
+    def update(self, epoch, total, train_loss, val_mse, best) -> None:
+        if self.bar is None:
+            self.bar = progress_bar()
+            self.bar.start()
+            self.task = self.bar.add_task("training", total=self.epochs)
+        losses = f"loss {train_loss:.4f}  val MSE {val_mse:.4f}  best {best:.4f}"
+        self.bar.update(self.task, completed=epoch, description=f"epoch {epoch}: {losses}")
+
+    def stop(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
 def train(
     files: list[Path] = typer.Argument(
         None,
@@ -163,12 +185,14 @@ def train(
     ),
     bin_size: int = typer.Option(
         None,
+        min=1,
         help="Graph bin size in bp, where CAGE is predicted (default: from dataset.json, "
         "else 5000).",
         rich_help_panel=INPUTS,
     ),
     input_bin_size: int = typer.Option(
         None,
+        min=1,
         help="Read the tracks at this finer resolution (e.g. 100) and let the CNN pool them "
         "into graph bins, as GraphReg (100 bp → 5 kb); must divide --bin-size "
         "(default: --bin-size).",
@@ -179,18 +203,21 @@ def train(
         help="Contacts file format (auto: from the header or the .cool/.mcool/.hic suffix).",
         rich_help_panel=INPUTS,
     ),
-    max_fdr: float = typer.Option(
+    max_fdr: float = float_option(
         None,
         help="Keep loop calls with FDR/q-value at most this (HiCCUPS, FitHiChIP, ...).",
+        low=0,
+        high=1,
         rich_help_panel=INPUTS,
     ),
-    min_score: float = typer.Option(
+    min_score: float = float_option(
         None,
         help="Keep contacts with score (counts for matrices) at least this.",
         rich_help_panel=INPUTS,
     ),
     top_k: int = typer.Option(
         None,
+        min=1,
         help=".cool/.hic matrices: keep each bin's K strongest contacts (default 10).",
         rich_help_panel=INPUTS,
     ),
@@ -216,15 +243,19 @@ def train(
         help="Contact edges: both directions, or to-genes (only edges into gene bins).",
         rich_help_panel=MODEL,
     ),
-    channels: int = typer.Option(M.channels, help="Hidden channels.", rich_help_panel=MODEL),
+    channels: int = typer.Option(M.channels, min=1, help="Hidden channels.", rich_help_panel=MODEL),
     cnn_layers: int = typer.Option(
-        M.cnn_layers, help="Conv blocks in the CNN trunk.", rich_help_panel=MODEL
+        M.cnn_layers, min=1, help="Conv blocks in the CNN trunk.", rich_help_panel=MODEL
     ),
     graph_layers: int = typer.Option(
-        M.graph_layers, help="Graph layers (gat, gcn).", rich_help_panel=MODEL
+        M.graph_layers, min=1, help="Graph layers (gat, gcn).", rich_help_panel=MODEL
     ),
-    heads: int = typer.Option(M.heads, help="Attention heads (gat).", rich_help_panel=MODEL),
-    dropout: float = typer.Option(M.dropout, help="Dropout rate.", rich_help_panel=MODEL),
+    heads: int = typer.Option(
+        M.heads, min=1, help="Attention heads (gat; must divide --channels).", rich_help_panel=MODEL
+    ),
+    dropout: float = float_option(
+        M.dropout, help="Dropout rate.", low=0, high=1, high_open=True, rich_help_panel=MODEL
+    ),
     norm: Norm = typer.Option(
         M.norm,
         help="Normalisation in the CNN and graph layers: instance (the study's; every bin then "
@@ -247,12 +278,14 @@ def train(
     ),
     window: int = typer.Option(
         T.window,
+        min=0,
         help="Chromosomes longer than this (bp) are trained and predicted in windows of "
         "this size (GraphReg: 6 Mb); 0 = whole chromosomes.",
         rich_help_panel=TRAINING,
     ),
     stride: int = typer.Option(
         T.stride,
+        min=1,
         help="bp between window starts; each window scores its central part.",
         rich_help_panel=TRAINING,
     ),
@@ -264,25 +297,31 @@ def train(
         "chrK+10 and tests on chrK+1, chrK+11 (graphreg cv trains them all).",
         rich_help_panel=INPUTS,
     ),
-    epochs: int = typer.Option(T.epochs, help="Maximum epochs.", rich_help_panel=TRAINING),
-    lr: float = typer.Option(T.lr, help="Adam learning rate.", rich_help_panel=TRAINING),
+    epochs: int = typer.Option(T.epochs, min=1, help="Maximum epochs.", rich_help_panel=TRAINING),
+    lr: float = float_option(
+        T.lr, help="Adam learning rate.", low=0, low_open=True, rich_help_panel=TRAINING
+    ),
     batch_size: int = typer.Option(
         T.batch_size,
+        min=0,
         help="Chromosomes (or windows of long ones) per step (0 = all).",
         rich_help_panel=TRAINING,
     ),
     patience: int = typer.Option(
         T.patience,
+        min=0,
         help="Stop after this many epochs without a better validation loss.",
         rich_help_panel=TRAINING,
     ),
     min_epochs: int = typer.Option(
         T.min_epochs,
+        min=0,
         help="Train at least this many epochs before early stopping.",
         rich_help_panel=TRAINING,
     ),
     lr_patience: int = typer.Option(
         T.lr_patience,
+        min=0,
         help="After --min-epochs, halve the lr after this many epochs without a "
         "better validation loss (0 = constant lr).",
         rich_help_panel=TRAINING,
@@ -293,10 +332,22 @@ def train(
         rich_help_panel=TRAINING,
     ),
     seed: int = typer.Option(
-        T.seed, help="Random seed (same seed: same metrics on CPU).", rich_help_panel=TRAINING
+        T.seed,
+        min=0,
+        max=MAX_SEED,
+        help="Random seed (same seed: same metrics on CPU).",
+        rich_help_panel=TRAINING,
     ),
     resume: bool = typer.Option(
-        False, help="Continue an interrupted run in --out.", rich_help_panel=TRAINING
+        False,
+        help="Continue an interrupted run in --out from its last checkpoint.",
+        rich_help_panel=TRAINING,
+    ),
+    overwrite: bool = typer.Option(
+        False,
+        help="Replace the run already in --out; the old run stays until the new one has a "
+        "first checkpoint.",
+        rich_help_panel=TRAINING,
     ),
     epigenome: list[Path] = typer.Option(
         None,
@@ -360,9 +411,12 @@ def train(
 
     Keeps the model with the best validation loss (early stopping) in OUT/model.pt, with
     OUT/config.json (absolute input paths, normalisation, split) and OUT/train_log.tsv.
-    Ctrl-C saves a checkpoint; run again with --resume to continue.
+    A checkpoint is saved whenever validation improves; Ctrl-C saves one too, and
+    --resume continues exactly where it stopped. An existing run in OUT is never touched
+    unless --overwrite (or --resume) is given.
     """
     set_threads(threads)
+    check_out(out, resume, overwrite)  # before reading anything
     contact_options = ContactOptions(contacts_format.value, max_fdr, min_score, top_k)
     if files and is_fasta(files[0]) and model.value not in SEQUENCE_MODELS:
         raise SettingError(
@@ -426,18 +480,8 @@ def train(
         f"training [bold]{model.value}[/] on {len(inputs.tracks)} track(s), "
         f"contacts {inputs.contacts}, target {', '.join(map(str, inputs.targets))}"
     )
-    with progress_bar() as progress:
-        task = progress.add_task("training", total=epochs)
-
-        def on_epoch(epoch, total, train_loss, val_mse, best):
-            progress.update(
-                task,
-                completed=epoch,
-                description=(
-                    f"epoch {epoch}: loss {train_loss:.4f}  val MSE {val_mse:.4f}  best {best:.4f}"
-                ),
-            )
-
+    progress = EpochBar(epochs)
+    try:
         run = run_training(
             inputs,
             out,
@@ -446,8 +490,11 @@ def train(
             val=val,
             test=test,
             resume=resume,
-            on_epoch=on_epoch,
+            overwrite=overwrite,
+            on_epoch=progress.update,
         )
+    finally:
+        progress.stop()
     r = run.result
     console.print(
         f"best validation loss {r['best_val_loss']:.4f} at epoch {r['best_epoch']} "

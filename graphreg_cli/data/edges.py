@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from graphreg_cli.data.naming import reconcile_names
+from graphreg_cli.data.naming import did_you_mean, reconcile_names
+from graphreg_cli.errors import InputError
 from graphreg_cli.io.bigwig import n_bins
+
+logger = logging.getLogger(__name__)
 
 EMPTY = (np.zeros((0, 2), np.int64), np.zeros(0, np.float32))
 
@@ -40,11 +44,14 @@ class ContactStats:
     total: int = 0
     kept: int = 0
     inter_chromosomal: int = 0
-    off_genome: int = 0
+    off_genome: int = 0  # on chromosomes the tracks lack
+    past_end: int = 0  # on the tracks' chromosomes, but ending past the chromosome's end
     self_loops: int = 0
     fmt: str = "bedpe"
     unknown: list[str] = field(default_factory=list)  # contact chromosomes off the tracks
     per_chrom: dict[str, int] = field(default_factory=dict)
+    first_past_end: str = ""  # "line 12: chr1:990000-1005000, chr1 is 1000000 bp"
+    first_trans: str = ""  # "line 3: chr1-chr2"
 
 
 def contact_edges(
@@ -92,8 +99,15 @@ def contact_edges(
         & (frame["end1"].to_numpy() <= np.nan_to_num(limits))
         & (frame["end2"].to_numpy() <= np.nan_to_num(limits))
     )
-    stats.off_genome = int((same & ~inside).sum())
-    stats.unknown = [str(c) for c in frame["chrom1"][~known].unique()[:5]]
+    stats.off_genome = int((same & np.isnan(limits)).sum())
+    past = known & ~inside
+    stats.past_end = int(past.sum())
+    if stats.past_end:
+        stats.first_past_end = _past_end_text(frame[past].iloc[0], sizes)
+    if stats.inter_chromosomal:
+        row = frame[~same].iloc[0]
+        stats.first_trans = f"{_line(row)}{row['chrom1']}-{row['chrom2']}"
+    stats.unknown = [str(c) for c in frame["chrom1"][same & ~known].unique()[:5]]
     edges: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for chrom, rows in frame[inside].groupby("chrom1", sort=False):
         a = _anchor_bins(rows["start1"].to_numpy(), rows["end1"].to_numpy(), bin_size)
@@ -109,6 +123,59 @@ def contact_edges(
         stats.per_chrom[str(chrom)] = len(rows)
     stats.kept = sum(stats.per_chrom.values())
     return edges, stats
+
+
+def report_contacts(stats: ContactStats, sizes: dict[str, int], path: Path) -> None:
+    """Say what happened to the contacts: notes for those dropped, a warning for those past
+    their chromosome's end, and an InputError when none is left, saying why."""
+    if stats.total == 0:
+        raise InputError(
+            "holds no contacts (the file is empty, or --max-fdr/--min-score kept none)", path
+        )
+    if stats.inter_chromosomal == stats.total:
+        raise InputError(
+            f"all {stats.total} contacts are between chromosomes (first: {stats.first_trans}); "
+            "graphreg needs contacts within a chromosome",
+            path,
+        )
+    if stats.inter_chromosomal or stats.off_genome:
+        logger.info(
+            f"contacts: {stats.inter_chromosomal} between chromosomes and {stats.off_genome} "
+            f"on chromosomes the tracks lack were dropped ({stats.kept} of {stats.total} kept)"
+        )
+    assembly = "are the contacts for another assembly than the tracks?"
+    if stats.kept == 0 and stats.past_end and not stats.off_genome:
+        raise InputError(
+            f"all {stats.past_end} contacts on the tracks' chromosomes end past the "
+            f"chromosome's end (first: {stats.first_past_end}); {assembly}",
+            path,
+        )
+    if stats.past_end:
+        logger.warning(
+            f"{path.name}: {stats.past_end} contact(s) ending past their chromosome's end were "
+            f"dropped (first: {stats.first_past_end}); {assembly}"
+        )
+    if stats.kept == 0:
+        theirs = stats.unknown[0] if stats.unknown else "none"
+        raise InputError(
+            f"no contact lies on the tracks' chromosomes (contacts on {theirs}, tracks on "
+            f"{', '.join(list(sizes)[:3])}, ...){did_you_mean(theirs, sizes)}; "
+            "check the chromosome names (e.g. 'chr1' vs '1')",
+            path,
+        )
+
+
+def _line(row) -> str:
+    return f"line {int(row['line'])}: " if int(row.get("line", 0) or 0) else ""
+
+
+def _past_end_text(row, sizes: dict[str, int]) -> str:
+    """Where a contact ends past its chromosome: ``line 12: chr1:990000-1005000 (chr1 is
+    1000000 bp)``."""
+    chrom = row["chrom1"]
+    end1, end2 = int(row["end1"]), int(row["end2"])
+    start, end = (row["start1"], end1) if end1 > sizes[chrom] else (row["start2"], end2)
+    return f"{_line(row)}{chrom}:{int(start)}-{end} ({chrom} is {sizes[chrom]} bp)"
 
 
 def _anchor_bins(start: np.ndarray, end: np.ndarray, bin_size: int):

@@ -25,6 +25,12 @@ def gene_tss(
     chromosome names. Genes on chromosomes the tracks lack are skipped with a note; none on
     them at all is an error."""
     frame = read_genes(path, types, tss)
+    if frame.empty:
+        raise InputError(
+            "holds no genes (the file is empty); give one gene per line, as BED "
+            "(chrom, start, end, name, score, strand) or GTF",
+            path,
+        )
     mapping = reconcile_names(frame["chrom"], sizes, "genes")
     frame["chrom"] = frame["chrom"].replace(mapping)
     elsewhere = ~frame["chrom"].isin(list(sizes))

@@ -14,13 +14,13 @@ import numpy as np
 import torch
 from torch_geometric.data import Data
 
-from graphreg_cli.data.edges import EMPTY, contact_edges
+from graphreg_cli.data.edges import EMPTY, contact_edges, report_contacts
 from graphreg_cli.data.genes import gene_bins
 from graphreg_cli.data.inputs import Inputs, find_split
-from graphreg_cli.data.naming import chromosomes_of, did_you_mean
+from graphreg_cli.data.naming import chromosomes_of
 from graphreg_cli.data.resolution import check_resolutions
-from graphreg_cli.errors import InputError, preview
-from graphreg_cli.io.bigwig import n_bins, open_bigwig, read_bins
+from graphreg_cli.errors import preview
+from graphreg_cli.io.bigwig import missing_bins, n_bins, open_bigwig, read_bins
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +38,8 @@ def load_graphs(
     Each graph has ``x: (n_bins, n_tracks) float32`` (raw track means per bin) or, when the
     tracks are finer than the graph (``pool = bin_size / input_bin_size > 1``),
     ``x: (n_bins, pool, n_tracks) float32`` (the input bins of each node, in order);
-    ``y: (n_bins,) float32`` (target, zeros when there is none), ``edge_index: (2, E) int64``,
+    ``y: (n_bins,) float32`` (target, zeros when there is none), ``y_known: (n_bins,) bool``
+    (False where the target holds NaN: no data), ``edge_index: (2, E) int64``,
     ``edge_weight: (E,) float32``, ``gene_mask: (n_bins,) bool``, ``chrom: str`` and
     ``split: str``; with ``inputs.genome``, ``seq: (n_bins, bin_size) uint8`` DNA codes
     (:mod:`graphreg_cli.data.genome`). Notes on dropped contacts and chromosomes go to the
@@ -55,16 +56,18 @@ def load_graphs(
     if inputs.genes:
         genes = gene_bins(inputs.genes, sizes, inputs.bin_size, inputs.gene_types, inputs.tss)
     graphs = []
-    with _Tracks(inputs, names) as tracks:
+    with _Reader(inputs, names) as reader:
         for chrom in chroms:
             count = n_bins(sizes[chrom], inputs.bin_size)
+            y, known = reader.target(chrom, count)
             mask = np.zeros(count, bool)
             mask[genes.get(chrom, np.zeros(0, np.int64))] = True
             pairs, weight = edges.get(chrom, EMPTY)
             graphs.append(
                 Data(
-                    x=torch.from_numpy(tracks.inputs(chrom, count)),
-                    y=torch.from_numpy(tracks.target(chrom, count)),
+                    x=torch.from_numpy(reader.tracks(chrom, count)),
+                    y=torch.from_numpy(y),
+                    y_known=torch.from_numpy(known),
                     edge_index=torch.from_numpy(pairs.T.copy()),
                     edge_weight=torch.from_numpy(weight),
                     gene_mask=torch.from_numpy(mask),
@@ -73,6 +76,7 @@ def load_graphs(
                     num_nodes=count,
                 )
             )
+    reader.report()
     if inputs.genome is not None:
         from graphreg_cli.data.genome import attach_sequence
 
@@ -84,19 +88,7 @@ def graph_edges(inputs: Inputs, sizes: dict[str, int]) -> dict[str, tuple]:
     """The contacts as ``{chrom: (pairs (E, 2) int64, weight (E,) float32)}`` on the tracks'
     chromosomes ``sizes``, with notes on what was dropped; none at all is an error."""
     edges, stats = contact_edges(inputs.contacts, sizes, inputs.bin_size, inputs.contact_options)
-    if stats.inter_chromosomal + stats.off_genome:
-        logger.info(
-            f"contacts: {stats.inter_chromosomal} between chromosomes and {stats.off_genome} "
-            f"off the tracks' chromosomes were dropped ({stats.kept} of {stats.total} kept)"
-        )
-    if not edges:
-        theirs = stats.unknown[0] if stats.unknown else "none"
-        raise InputError(
-            f"no contact lies on the tracks' chromosomes (contacts on {theirs}, tracks on "
-            f"{preview(sizes)}){did_you_mean(theirs, sizes)}; "
-            "check the chromosome names (e.g. 'chr1' vs '1')",
-            inputs.contacts,
-        )
+    report_contacts(stats, sizes, inputs.contacts)
     without = [c for c in sizes if c not in edges]
     if without:
         logger.info(
@@ -106,24 +98,62 @@ def graph_edges(inputs: Inputs, sizes: dict[str, int]) -> dict[str, tuple]:
     return edges
 
 
-class _Tracks:
-    """The input tracks and the target of ``inputs``, open for reading chromosome by
-    chromosome (``names[path][chrom]``: the name each file uses); on closing, warns about
-    tracks that had no data on some chromosomes."""
+def known(g: Data) -> torch.Tensor:
+    """Bins whose target is known, ``(n_bins,) bool`` (``y_known``; every bin of graphs
+    without it)."""
+    mask = getattr(g, "y_known", None)
+    return torch.ones(g.num_nodes, dtype=torch.bool) if mask is None else mask
+
+
+class _Reader:
+    """The open bigWigs of a run's tracks and targets, read chromosome by chromosome; counts
+    what deserves a note (tracks without data, target bins without data, negative strands)."""
 
     def __init__(self, inputs: Inputs, names: dict[Path, dict[str, str]]):
-        self.spec, self.names = inputs, names
-        paths = list(dict.fromkeys([*inputs.tracks, *inputs.targets]))
-        self.handles = {p: open_bigwig(p) for p in paths}
+        self.inputs, self.names = inputs, names
+        self.paths = list(dict.fromkeys([*inputs.tracks, *inputs.targets]))
+        self.handles: dict = {}
         self.empty: dict[str, list[str]] = {}
+        self.missing = 0
         self.negative: set[str] = set()
 
-    def __enter__(self) -> _Tracks:
+    def __enter__(self) -> _Reader:
+        self.handles = {p: open_bigwig(p) for p in self.paths}
         return self
 
     def __exit__(self, *exc) -> None:
         for handle in self.handles.values():
             handle.close()
+
+    def tracks(self, chrom: str, count: int) -> np.ndarray:
+        """``(count, n_tracks)`` or ``(count, pool, n_tracks)`` float32 (see load_graphs)."""
+        inputs, columns = self.inputs, []
+        for path in inputs.tracks:
+            values = read_bins(self.handles[path], self.names[path][chrom], inputs.fine)
+            if not values.any():
+                self.empty.setdefault(path.name, []).append(chrom)
+            columns.append(_fit(values, count * inputs.pool))
+        x = np.stack(columns, axis=1)
+        return x.reshape(count, inputs.pool, len(columns)) if inputs.pool > 1 else x
+
+    def target(self, chrom: str, count: int) -> tuple[np.ndarray, np.ndarray]:
+        """``(y, known)``: the target ``(count,) float32`` — the targets (strands) summed as
+        absolute values, 0 where unknown — and which bins hold data, ``(count,) bool`` (False
+        for bins with NaN in any target: no data, left out of the loss and the metrics);
+        zeros and all known without a target."""
+        y, missing = np.zeros(count, np.float32), np.zeros(count, bool)
+        for path in self.inputs.targets:  # minus strands may be written negative
+            handle, name = self.handles[path], self.names[path][chrom]
+            values = read_bins(handle, name, self.inputs.bin_size)
+            if (values < 0).any():
+                self.negative.add(path.name)
+            y += np.abs(values)
+            missing |= missing_bins(handle, name, self.inputs.bin_size)
+        self.missing += int(missing.sum())
+        y[missing] = 0.0
+        return y, ~missing
+
+    def report(self) -> None:
         for name in sorted(self.negative):
             logger.info(
                 f"{name} has negative values (ENCODE writes minus-strand signal below zero); "
@@ -134,28 +164,11 @@ class _Tracks:
                 f"{name} has no data on {len(chroms)} chromosome(s) ({preview(chroms, 5)}); "
                 "their inputs are all zero"
             )
-
-    def inputs(self, chrom: str, count: int) -> np.ndarray:
-        """``(count, n_tracks)`` or, with finer tracks, ``(count, pool, n_tracks)`` float32."""
-        spec, columns = self.spec, []
-        for path in spec.tracks:
-            values = read_bins(self.handles[path], self.names[path][chrom], spec.fine)
-            if not values.any():
-                self.empty.setdefault(path.name, []).append(chrom)
-            columns.append(_fit(values, count * spec.pool))
-        x = np.stack(columns, axis=1)
-        return x.reshape(count, spec.pool, len(columns)) if spec.pool > 1 else x
-
-    def target(self, chrom: str, count: int) -> np.ndarray:
-        """``(count,) float32`` target per graph bin: the targets (strands) summed, as
-        absolute values; zeros without a target."""
-        y = np.zeros(count, np.float32)
-        for path in self.spec.targets:  # minus strands may be written negative
-            values = read_bins(self.handles[path], self.names[path][chrom], self.spec.bin_size)
-            if (values < 0).any():
-                self.negative.add(path.name)
-            y += np.abs(values)
-        return y
+        if self.missing:
+            logger.info(
+                f"{self.inputs.target.name}: {self.missing} bin(s) hold NaN (no data); they "
+                "are left out of the loss and the metrics"
+            )
 
 
 def _fit(values: np.ndarray, length: int) -> np.ndarray:

@@ -9,12 +9,16 @@ val and test; :func:`last_sixths` is the default rule, shared with the simulator
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from graphreg_cli.data.edges import ContactOptions
+from graphreg_cli.data.naming import reconcile_names
 from graphreg_cli.errors import NAME_ONLY, InputError, SettingError, preview
 from graphreg_cli.io.bigwig import bigwig_chroms
+
+logger = logging.getLogger(__name__)
 
 SPLITS = ("train", "val", "test")
 MANIFEST = "dataset.json"  # written by graphreg simulate beside its files
@@ -168,8 +172,10 @@ class Inputs:
             folder, files = Path(contacts).parent, manifest["files"]
             target = target or folder / files["cage"]
             genes = genes or folder / files["genes"]
-            bin_size = bin_size or int(manifest["bin_size"])
-            input_bin_size = input_bin_size or manifest.get("input_bin_size")
+            if bin_size is None:
+                bin_size = int(manifest["bin_size"])
+            if input_bin_size is None:
+                input_bin_size = manifest.get("input_bin_size")
             if genome is not None and not tracks:
                 tracks = [folder / f for f in files.get("epigenome", [files["dnase"]])]
         if genome is not None and not tracks:
@@ -178,22 +184,67 @@ class Inputs:
                 epigenome=NAME_ONLY,
             )
         options = contact_options or ContactOptions()
-        return cls(
-            list(tracks), contacts, target, genes, bin_size or 5000, input_bin_size, options, genome
-        )
+        bin_size = 5000 if bin_size is None else bin_size
+        return cls(list(tracks), contacts, target, genes, bin_size, input_bin_size, options, genome)
 
 
 def read_manifest(folder: Path) -> dict | None:
-    """A simulate folder's ``dataset.json``, or None when the folder has none."""
+    """A simulate folder's ``dataset.json``, checked (:func:`check_manifest`), or None when
+    the folder has none."""
     path = Path(folder) / MANIFEST
     if not path.exists():
         return None
     try:
-        return json.loads(path.read_text())
+        data = json.loads(path.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise InputError(
             f"is not valid JSON ({err}); rewrite it with graphreg simulate", path
         ) from None
+    except OSError as err:
+        raise InputError(f"cannot be read ({err.strerror})", path) from None
+    check_manifest(data, path)
+    return data
+
+
+MANIFEST_FILES = ("dnase", "contacts", "cage", "genes")
+
+
+def check_manifest(data, path: Path) -> None:
+    """InputError (one line, naming ``path``) unless ``data`` has what graphreg reads from a
+    ``dataset.json``: ``files`` naming the dnase, contacts, cage and genes files, a positive
+    ``bin_size``, an ``input_bin_size`` dividing it (or none), and a ``split`` whose val
+    and test lists share no chromosome."""
+
+    def bad(problem: str) -> InputError:
+        return InputError(f"{problem}; rewrite it with graphreg simulate", path)
+
+    if not isinstance(data, dict):
+        raise bad("is not a JSON object")
+    files = data.get("files")
+    if not isinstance(files, dict):
+        raise bad("has no 'files' object")
+    for key in MANIFEST_FILES:
+        if not isinstance(files.get(key), str) or not files[key]:
+            raise bad(f"'files' names no {key} file")
+    size, fine = data.get("bin_size"), data.get("input_bin_size")
+    if not _positive_int(size):
+        raise bad(f"'bin_size' {size!r} is not a positive integer")
+    if fine is not None and not (_positive_int(fine) and size % fine == 0):
+        raise bad(f"'input_bin_size' {fine!r} is not a positive divisor of bin_size {size}")
+    split = data.get("split", {})
+    if not isinstance(split, dict) or not all(isinstance(split.get(p, []), list) for p in SPLITS):
+        raise bad("'split' is not an object of chromosome lists (train, val, test)")
+    both = set(split.get("val", [])) & set(split.get("test", []))
+    if both:
+        raise InputError(
+            f"{sorted(both)[0]} is both a val and a test chromosome in 'split'; a chromosome "
+            "belongs to one part only",
+            path,
+        )
+
+
+def _positive_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
 
 def last_sixths(n: int) -> tuple[int, int, int]:
@@ -210,7 +261,8 @@ def find_split(
 
     Order of precedence: ``val``/``test`` chromosomes given; else ``dataset.json`` (from
     ``graphreg simulate``) or ``split.tsv`` (chrom<TAB>split) beside the contacts or the first
-    track; else :func:`last_sixths` in file order.
+    track; else :func:`last_sixths` in file order. Chromosome names are matched to the
+    tracks' (``chr1`` in a split, ``1`` in the tracks).
     """
     if val is not None or test is not None:
         return _named_split(chroms, val or [], test or [])
@@ -219,10 +271,10 @@ def find_split(
         if manifest is not None:
             split = manifest.get("split", {})
             found = {c: part for part in SPLITS for c in split.get(part, [])}
-            return {c: found.get(c, "train") for c in chroms}
+            return _assign(found, chroms, folder / MANIFEST)
         table = folder / "split.tsv"
         if table.exists():
-            return _split_table(table, chroms)
+            return _assign(_split_table(table), chroms, table)
     n_train, n_val, _ = last_sixths(len(chroms))
     return {
         c: "train" if i < n_train else "val" if i < n_train + n_val else "test"
@@ -230,7 +282,32 @@ def find_split(
     }
 
 
+def _assign(found: dict[str, str], chroms: list[str], source: Path) -> dict[str, str]:
+    """``{chrom: part}`` for the tracks' chromosomes from a split under any naming; those
+    the split does not name are trained on."""
+    mapping = reconcile_names(found, chroms, source.name)
+    found = {mapping.get(c, c): part for c, part in found.items()}
+    held_out = [c for c, part in found.items() if part != "train"]
+    if held_out and not any(c in chroms for c in held_out):
+        logger.warning(
+            f"{source}: none of its val/test chromosomes ({', '.join(held_out[:3])}) is among "
+            f"the tracks' ({', '.join(chroms[:3])}, ...); every chromosome is trained on"
+        )
+    return {c: found.get(c, "train") for c in chroms}
+
+
 def _named_split(chroms: list[str], val: list[str], test: list[str]) -> dict[str, str]:
+    both = sorted(set(val) & set(test))
+    if both:
+        raise SettingError(
+            f"{both[0]} is in both {{val_chroms}} and {{test_chroms}}; a chromosome belongs "
+            "to one part only",
+            val_chroms=val,
+            test_chroms=test,
+        )
+    mapping = reconcile_names(val + test, chroms, "--val-chroms/--test-chroms")
+    val = [mapping.get(c, c) for c in val]
+    test = [mapping.get(c, c) for c in test]
     for name in val + test:
         if name not in chroms:
             where = "val_chroms" if name in val else "test_chroms"
@@ -241,11 +318,14 @@ def _named_split(chroms: list[str], val: list[str], test: list[str]) -> dict[str
     return {c: "val" if c in val else "test" if c in test else "train" for c in chroms}
 
 
-def _split_table(table: Path, chroms: list[str]) -> dict[str, str]:
+def _split_table(table: Path) -> dict[str, str]:
+    """``{chrom: part}`` from a ``split.tsv`` (chrom<TAB>train|val|test)."""
     found = {}
     for number, line in enumerate(table.read_text().splitlines(), 1):
         fields = line.split("\t")
         if len(fields) < 2 or fields[1] not in SPLITS:
             raise InputError("expecting 'chrom<TAB>train|val|test'", table, number)
+        if fields[0] in found and found[fields[0]] != fields[1]:
+            raise InputError(f"{fields[0]} is listed in two parts", table, number)
         found[fields[0]] = fields[1]
-    return {c: found.get(c, "train") for c in chroms}
+    return found

@@ -7,17 +7,25 @@ then crash, so :func:`write_bigwig` validates everything before the first byte i
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import math
+import os
+import re
 import shutil
 import sys
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pyBigWig
 
-from graphreg_cli.errors import GraphregError, InputError, preview
-from graphreg_cli.io.atomic import atomic_path
+from graphreg_cli.errors import GraphregError, InputError, OutputError, os_reason, preview
+from graphreg_cli.io.atomic import atomic_path, is_special
+
+LIBBIGWIG_LINE = re.compile(r"^\[\w+\]")  # libBigWig prefixes its messages with [function]
 
 BASE_SLICE = 10_000_000  # bp of per-base values read at a time
 
@@ -32,12 +40,25 @@ def open_bigwig(path: str | Path):
     path = Path(path)
     if not path.exists():
         raise InputError("file not found; check the path", path)
-    try:
-        handle = pyBigWig.open(str(path))
-    except RuntimeError:
-        handle = None
-    if handle is None or not handle.isBigWig():
-        raise InputError("is not a bigWig file (bigBed, bedGraph or truncated?)", path)
+    if path.is_dir():
+        raise InputError("is a folder, expected a bigWig file", path)
+    handle = _open_quietly(path)
+    if handle is None:
+        raise InputError("is not a bigWig file (a bigBed or a bedGraph?) or is truncated", path)
+    return handle
+
+
+def _open_quietly(path: Path):
+    """A pyBigWig handle for reading, or None when the file is not a readable bigWig;
+    libBigWig's own complaints ("[bwHdrRead] ...") are kept off the terminal."""
+    with libbigwig_messages():
+        try:
+            handle = pyBigWig.open(str(path))
+        except RuntimeError:
+            return None
+    if handle is not None and not handle.isBigWig():
+        handle.close()
+        return None
     return handle
 
 
@@ -110,6 +131,27 @@ def read_bins(handle, chrom: str, bin_size: int, stat: str = "mean") -> np.ndarr
     return (sums / widths).astype(np.float32)
 
 
+def missing_bins(handle, chrom: str, bin_size: int) -> np.ndarray:
+    """Bins holding a NaN value on any base (no data, as some pipelines write it),
+    ``(n_bins,) bool``; :func:`read_bins` reads those bases as 0."""
+    length = handle.chroms(chrom)
+    missing = np.zeros(n_bins(length, bin_size), bool)
+    intervals = handle.intervals(chrom, 0, length) or []
+    if not intervals:
+        return missing
+    flat = itertools.chain.from_iterable(intervals)
+    table = np.fromiter(flat, np.float64, 3 * len(intervals)).reshape(-1, 3)
+    nan = table[np.isnan(table[:, 2])]
+    if len(nan):
+        first = (nan[:, 0] // bin_size).astype(np.int64)
+        last = ((nan[:, 1] - 1) // bin_size).astype(np.int64)
+        change = np.zeros(len(missing) + 1, np.int64)  # mark [first, last] of each interval
+        np.add.at(change, first, 1)
+        np.add.at(change, last + 1, -1)
+        missing = np.cumsum(change[:-1]) > 0
+    return missing
+
+
 def read_bigwig(
     path: str | Path, bin_size: int, chroms: list[str] | None = None, stat: str = "mean"
 ) -> dict[str, np.ndarray]:
@@ -161,39 +203,183 @@ def write_bigwig(
     The header lists every chromosome of ``sizes`` in its order; entries follow that order;
     the last bin of each chromosome ends at the chromosome's size. ``gaps``: leave bins of
     value 0 out (read back as 0) — one fixed-span ``addEntries`` per chromosome over the
-    non-zero bins, for fine, sparse tracks.
+    non-zero bins, for fine, sparse tracks. Before it replaces ``path``, the file is read back
+    (:func:`verify_bigwig`); libBigWig's complaints (a full disk: "[bwClose] ... likely
+    truncated") become one OutputError and ``path`` is left as it was.
     """
     validate_track(sizes, tracks, bin_size, path)
-    with atomic_path(path) as tmp:
-        handle = pyBigWig.open(str(tmp), "w")
-        try:
-            handle.addHeader(list(sizes.items()), maxZooms=10)
-            for chrom, length in sizes.items():
-                if chrom not in tracks:
-                    continue
-                values = np.asarray(tracks[chrom], dtype=np.float64)
-                full = length // bin_size  # bins ending inside the chromosome
-                if gaps:
-                    keep = np.flatnonzero(values[:full])
-                    if keep.size:
-                        handle.addEntries(
-                            chrom, keep * bin_size, values=values[keep], span=bin_size
-                        )
-                elif full:
-                    handle.addEntries(chrom, 0, values=values[:full], span=bin_size, step=bin_size)
-                if full < len(values) and not (gaps and values[full] == 0):
+    if is_special(Path(path)):
+        raise OutputError(
+            path, "a bigWig is written with seeks, into a regular file only", "give a file path"
+        )
+    written = Written()
+    with atomic_path(path, verify=lambda tmp: verify_bigwig(tmp, sizes, written, path)) as tmp:
+        with libbigwig_messages() as messages:
+            try:
+                _write_entries(tmp, sizes, tracks, bin_size, gaps, written)
+            except RuntimeError as err:  # pyBigWig: "Received an error while writing ..."
+                raise _write_failure(path, tmp, str(err)) from None
+        if messages:
+            raise _write_failure(path, tmp, messages[0])
+
+
+@dataclass
+class Written:
+    """What a bigWig writer wrote, to check the file against: bases covered by entries, and
+    the last entry ``(chrom, start, end, value)`` of each chromosome."""
+
+    bases: int = 0
+    last: list[tuple[str, int, int, float]] = field(default_factory=list)
+
+    def add(self, chrom: str, start: int, end: int, value: float, bases: int) -> None:
+        self.bases += bases
+        self.last.append((chrom, start, end, value))
+
+
+def _write_entries(
+    tmp: Path,
+    sizes: dict[str, int],
+    tracks: dict[str, np.ndarray],
+    bin_size: int,
+    gaps: bool,
+    written: Written,
+) -> None:
+    """Write the bigWig at ``tmp``, recording what was written in ``written``."""
+    handle = pyBigWig.open(str(tmp), "w")
+    try:
+        handle.addHeader(list(sizes.items()), maxZooms=10)
+        for chrom, length in sizes.items():
+            if chrom not in tracks:
+                continue
+            values = np.asarray(tracks[chrom], dtype=np.float64)
+            full = length // bin_size  # bins ending inside the chromosome
+            if gaps:
+                starts = np.flatnonzero(values[:full])
+                if starts.size:
                     handle.addEntries(
-                        [chrom], [full * bin_size], ends=[length], values=[float(values[full])]
+                        chrom, starts * bin_size, values=values[starts], span=bin_size
                     )
-        finally:
-            handle.close()
+            else:
+                starts = np.arange(full)
+                if full:
+                    handle.addEntries(chrom, 0, values=values[:full], span=bin_size, step=bin_size)
+            if starts.size:
+                end = int(starts[-1] + 1) * bin_size
+                value = float(values[starts[-1]])
+                written.add(chrom, end - bin_size, end, value, starts.size * bin_size)
+            if full < len(values) and not (gaps and values[full] == 0):
+                start, value = full * bin_size, float(values[full])
+                handle.addEntries([chrom], [start], ends=[length], values=[value])
+                written.add(chrom, start, length, value, length - start)
+    finally:
+        handle.close()
+
+
+def _write_failure(target: str | Path, tmp: Path, detail: str) -> OutputError:
+    """An OutputError for a bigWig libBigWig could not finish (``detail``: its message)."""
+    try:
+        usage = shutil.disk_usage(tmp.parent)
+        full = usage.free < max(1 << 20, usage.total // 100)
+    except OSError:
+        full = False
+    if full:
+        return OutputError(
+            target, "no space left on the device", "free some space or write elsewhere"
+        )
+    detail = detail.strip().rstrip(".")
+    return OutputError(target, f"libBigWig failed ({detail})", "check the disk and the folder")
+
+
+def verify_bigwig(tmp: Path, sizes: dict[str, int], written: Written, target: str | Path) -> None:
+    """Read a freshly written bigWig back: it opens as a bigWig, its header lists ``sizes``
+    and the bases written, and the last entry of each chromosome reads back with its value."""
+    handle = _open_quietly(tmp)
+    if handle is None:
+        raise _write_failure(target, tmp, "the file written is not a readable bigWig (truncated)")
+    with handle:
+        if dict(handle.chroms()) != dict(sizes):
+            raise _write_failure(target, tmp, "the header read back lists other chromosomes")
+        covered = handle.header()["nBasesCovered"]
+        if covered != written.bases:
+            raise _write_failure(
+                target, tmp, f"the header read back covers {covered} bp, not {written.bases}"
+            )
+        for chrom, start, end, value in written.last:
+            back = handle.intervals(chrom, start, end) or []
+            if not back or np.float32(back[-1][2]) != np.float32(value):
+                raise _write_failure(
+                    target, tmp, f"{chrom}:{start}-{end} reads back as {back[-1:] or 'nothing'}"
+                )
+
+
+@contextlib.contextmanager
+def libbigwig_messages() -> Iterator[list[str]]:
+    """Keep libBigWig's own lines ("[bwClose] ...", "[bwHdrRead] ...") off the user's
+    terminal: what C code prints on file descriptor 2 while the block runs is captured; the
+    list yielded then holds libBigWig's lines, and anything else (a progress bar refresh) is
+    passed on to stderr."""
+    lines: list[str] = []
+    with contextlib.suppress(AttributeError, ValueError, OSError):
+        sys.stderr.flush()
+    try:
+        saved = os.dup(2)
+        read_end, write_end = os.pipe()
+    except OSError:  # no stderr at all: nothing to keep quiet
+        yield lines
+        return
+    chunks: list[bytes] = []
+    reader = threading.Thread(target=_drain, args=(read_end, chunks), daemon=True)
+    reader.start()
+    os.dup2(write_end, 2)
+    os.close(write_end)
+    try:
+        yield lines
+    finally:
+        with contextlib.suppress(AttributeError, ValueError, OSError):
+            sys.stderr.flush()
+        os.dup2(saved, 2)  # the pipe's last write end closes: the reader sees its end
+        os.close(saved)
+        reader.join()
+        os.close(read_end)
+        other = []
+        for line in b"".join(chunks).decode(errors="replace").splitlines(keepends=True):
+            if LIBBIGWIG_LINE.match(line):
+                lines.append(line.strip())
+            else:
+                other.append(line)
+        if other:
+            with contextlib.suppress(OSError):
+                os.write(2, "".join(other).encode())
+
+
+def _drain(fd: int, chunks: list[bytes]) -> None:
+    while chunk := os.read(fd, 65536):
+        chunks.append(chunk)
 
 
 def copy_to_stdout(path: str | Path) -> None:
-    """Copy a finished file's bytes to stdout (pyBigWig cannot write to a pipe)."""
-    with open(path, "rb") as source:
-        shutil.copyfileobj(source, sys.stdout.buffer)
-    sys.stdout.buffer.flush()
+    """Copy a finished file's bytes to stdout (pyBigWig cannot write to a pipe); a closed,
+    full or broken stdout is an OutputError, and stdout is then muted so that Python's exit
+    adds no second complaint."""
+    stdout = getattr(sys.stdout, "buffer", None)
+    if stdout is None:
+        raise OutputError("stdout", "it is closed", "write to a file with -o FILE", kept=False)
+    try:
+        with open(path, "rb") as source:
+            shutil.copyfileobj(source, stdout)
+        stdout.flush()
+    except OSError as err:
+        _mute_stdout()
+        reason = os_reason(err)[0]
+        raise OutputError("stdout", reason, "write to a file with -o FILE", kept=False) from None
+
+
+def _mute_stdout() -> None:
+    """Point stdout at /dev/null (what is buffered is dropped, unflushable as it is)."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+        os.close(null)
 
 
 def write_region_bigwig(

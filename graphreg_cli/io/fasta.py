@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from graphreg_cli.errors import InputError
-from graphreg_cli.io.atomic import atomic_path
+from graphreg_cli.io.atomic import atomic_binary, atomic_bytes, atomic_text
 
 LINE_BASES = 60
 BGZF_MAX_BLOCK = 0xFF00  # uncompressed bytes per block, as htslib
@@ -55,7 +55,7 @@ def write_n_genome(sizes: dict[str, int], path: str | Path, line_bases: int = LI
         compressed += len(block)
         uncompressed += len(data)
 
-    with atomic_path(path) as tmp, open(tmp, "wb") as out:
+    with atomic_binary(path) as out:
         for chrom, length in sizes.items():
             emit(out, f">{chrom}\n".encode())
             fai_rows.append(f"{chrom}\t{length}\t{uncompressed}\t{line_bases}\t{line_width}\n")
@@ -66,13 +66,12 @@ def write_n_genome(sizes: dict[str, int], path: str | Path, line_bases: int = LI
                 emit(out, b"N" * rest + b"\n")
         out.write(BGZF_EOF)
 
-    with atomic_path(f"{path}.fai") as tmp:
-        tmp.write_text("".join(fai_rows))
-    with atomic_path(f"{path}.gzi") as tmp:
-        entries = index[1:]  # htslib omits the first block (offset 0, 0)
-        data = struct.pack("<Q", len(entries))
-        data += b"".join(struct.pack("<QQ", c, u) for c, u in entries)
-        tmp.write_bytes(data)
+    with atomic_text(f"{path}.fai") as handle:
+        handle.write("".join(fai_rows))
+    entries = index[1:]  # htslib omits the first block (offset 0, 0)
+    data = struct.pack("<Q", len(entries))
+    data += b"".join(struct.pack("<QQ", c, u) for c, u in entries)
+    atomic_bytes(f"{path}.gzi", data)
 
 
 FASTA_SUFFIXES = (".fa", ".fasta", ".fna", ".fa.gz", ".fasta.gz", ".fna.gz")
@@ -90,7 +89,7 @@ def write_fasta(sequences: dict[str, np.ndarray], path: str | Path) -> None:
 
     path = Path(path)
     rows, offset = [], 0
-    with atomic_path(path) as tmp, open(tmp, "wb") as out:
+    with atomic_binary(path) as out:
         for name, codes in sequences.items():
             header = f">{name}\n".encode()
             out.write(header)
@@ -101,8 +100,8 @@ def write_fasta(sequences: dict[str, np.ndarray], path: str | Path) -> None:
             out.write(body)
             rows.append(f"{name}\t{len(codes)}\t{offset}\t{LINE_BASES}\t{LINE_BASES + 1}\n")
             offset += len(body)
-    with atomic_path(f"{path}.fai") as tmp:
-        tmp.write_text("".join(rows))
+    with atomic_text(f"{path}.fai") as handle:
+        handle.write("".join(rows))
 
 
 def open_fasta(path: str | Path):

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from graphreg_cli.errors import InputError
 from graphreg_cli.io.bedpe import read_bedpe, write_bedpe
 
 
@@ -16,6 +17,8 @@ def read_truth(path: str | Path, bin_size: int) -> pd.DataFrame:
     (as ``graphreg simulate`` writes ``links.bedpe``); a score of -1 marks a silencer.
     Returns ``chrom, gene_bin, element_bin, sign (+1/-1)``."""
     frame = read_bedpe(path)
+    if frame.empty:
+        raise InputError("holds no links (the file is empty); give one link per line", path)
     sign = np.ones(len(frame))
     if "score" in frame:
         sign = np.where(pd.to_numeric(frame["score"], errors="coerce").fillna(1) < 0, -1.0, 1.0)

@@ -210,9 +210,9 @@ def write_table(
     frame: pd.DataFrame, path: str | Path, columns: list[str], comment: str | None = None
 ) -> None:
     """Write the given columns tab-separated, no header (``comment``: a first line), atomically."""
-    from graphreg_cli.io.atomic import atomic_path
+    from graphreg_cli.io.atomic import atomic_text
 
-    with atomic_path(path) as tmp, open(tmp, "w", newline="\n") as handle:
+    with atomic_text(path) as handle:
         if comment is not None:
             handle.write(comment + "\n")
         frame[columns].to_csv(handle, sep="\t", header=False, index=False, lineterminator="\n")

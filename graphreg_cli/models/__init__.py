@@ -40,6 +40,17 @@ class ModelConfig:
     def to_json(self) -> dict:
         return asdict(self)
 
+    def check(self) -> None:
+        """SettingError for hyper-parameters no model can be built with."""
+        from graphreg_cli.errors import check_range
+
+        for name in ("in_features", "channels", "cnn_layers", "heads", "kernel_size", "window"):
+            check_range(name, getattr(self, name), low=1)
+        for name in ("graph_layers", "decoder_layers"):
+            check_range(name, getattr(self, name), low=0)
+        check_range("pool", self.pool, low=1)
+        check_range("dropout", self.dropout, low=0, high=1, high_open=True)
+
     @classmethod
     def from_json(cls, data: dict) -> ModelConfig:
         """A config as stored in a run's ``config.json``. Runs saved before these settings
@@ -98,6 +109,7 @@ def build_model(config: ModelConfig) -> GraphregModel:
         from graphreg_cli.errors import SettingError
 
         raise SettingError(f"{{model}}: choose from {', '.join(REGISTRY)}", model=config.name)
+    config.check()
     return REGISTRY[config.name](config)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 
-from graphreg_cli.errors import SettingError
+from graphreg_cli.errors import SettingError, check_range
 
 MAX_FINE_VALUES = 200_000_000  # fine DNase values in memory: 800 MB of float32
 
@@ -93,6 +93,7 @@ class SimulationParams:
         ):
             if not getattr(self, name) >= 0:  # NaN fails too
                 raise SettingError(f"{{{name}}} cannot be negative", **{name: getattr(self, name)})
+        check_range("seed", self.seed, low=0)
         if not 0 < self.decoy_score_ratio <= 1:
             raise SettingError(
                 "{decoy_score_ratio} must be in (0, 1]: decoys' median contact score as a "
@@ -113,6 +114,9 @@ class SimulationParams:
                 silencers=self.silencers,
                 regulators=self.regulators,
             )
+        from graphreg_cli.simulation.resources import check_memory
+
+        check_memory(self)  # before anything is listed or drawn
         self._check_resolution()
         if self.sizes:
             self._check_genome()

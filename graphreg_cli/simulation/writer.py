@@ -11,7 +11,7 @@ import pandas as pd
 from graphreg_cli import __version__
 from graphreg_cli.data.inputs import MANIFEST
 from graphreg_cli.errors import SettingError
-from graphreg_cli.io.atomic import atomic_text
+from graphreg_cli.io.atomic import atomic_text, check_writable, make_folder
 from graphreg_cli.io.bed import write_bed
 from graphreg_cli.io.bedpe import write_bedpe
 from graphreg_cli.io.bigwig import write_bigwig
@@ -167,16 +167,24 @@ def session_tracks(folder: Path) -> list[IgvTrack]:
     ]
 
 
+def check_out(out: str | Path) -> Path:
+    """SettingError when ``out`` cannot take a dataset (a file is there); OutputError when it
+    cannot be written."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise SettingError("{out}: exists and is not a folder; choose another", out=out)
+    check_writable(out / MANIFEST)
+    return out
+
+
 def write_dataset(data: Dataset, out: str | Path, step=None) -> list[Path]:
     """Write every file of the dataset into ``out``; ``step(name)`` is called per file.
 
     Each file is written atomically, so an interrupted run never leaves a partial file.
     Returns the paths written, in order.
     """
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise SettingError("{out}: exists and is not a folder; choose another", out=out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = check_out(out)
+    make_folder(out)
     p = data.params
     sizes = data.sizes
     written: list[Path] = []

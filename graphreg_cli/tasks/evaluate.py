@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 from torch_geometric.data import Data
 
-from graphreg_cli.errors import NAME_ONLY, SettingError
+from graphreg_cli.data.graphs import known
+from graphreg_cli.errors import NAME_ONLY, InputError, SettingError
 from graphreg_cli.tasks.inference import pick_device, predict_heads
 from graphreg_cli.tasks.metrics import compute_metrics, pearson
 from graphreg_cli.tasks.runs import METRICS, PARTS, save_json
@@ -64,14 +65,19 @@ def evaluate(run, split: str = "test", device: str = "auto") -> Evaluation:
     if not wanted:
         raise SettingError(f"{{split}}: the run has no {split} chromosome", split=split)
     dev = pick_device(device)
+    model = run.model(dev)  # a damaged run fails before the inputs are read
     graphs, ready = run.load(wanted)
+    if not any(bool(known(g).any()) for g in graphs):
+        raise InputError(
+            f"holds no data (only NaN) on the run's {split} chromosomes; nothing to score",
+            run.inputs.target,
+        )
     if not any(bool(g.y.any()) for g in graphs):
         logger.info("the target is zero everywhere on these chromosomes; metrics will be trivial")
-    model = run.model(dev)
     heads = predict_heads(model, ready, dev, run.tiling)
     preds = [h["cage"] for h in heads]
     metrics = compute_metrics(
-        [(p, g.y.numpy(), g.gene_mask.numpy()) for p, g in zip(preds, graphs)]
+        [(p, g.y.numpy(), g.gene_mask.numpy(), known(g).numpy()) for p, g in zip(preds, graphs)]
     )
     epigenome = None
     if "epigenome" in model.outputs:
@@ -146,7 +152,7 @@ def gene_predictions(run, graphs, preds) -> pd.DataFrame:
                     "tss": genes["tss"].to_numpy(),
                     "bin_start": bins * size,
                     "bin_end": np.minimum((bins + 1) * size, sizes[g.chrom]),
-                    "true": g.y.numpy()[bins],
+                    "true": np.where(known(g).numpy(), g.y.numpy(), np.nan)[bins],
                     "predicted": p[bins],
                     "contacts": degree[bins],
                 }

@@ -31,7 +31,7 @@ import torch
 from torch_geometric.data import Data
 
 from graphreg_cli.data.tiles import Tiling, tile
-from graphreg_cli.errors import NAME_ONLY, SettingError
+from graphreg_cli.errors import NAME_ONLY, SettingError, check_range
 from graphreg_cli.tasks import attribution
 from graphreg_cli.tasks.inference import pick_device
 from graphreg_cli.tasks.ranking import METHODS
@@ -52,6 +52,11 @@ class ExplainOptions:
     batch_size: int = 64
     background: str = "zero"
     steps: int = 8
+
+    def check(self) -> None:
+        """SettingError for options no explanation can use."""
+        for name, low in (("window", 0), ("min_distance", 0), ("width", 1), ("batch_size", 1)):
+            check_range(name, getattr(self, name), low=low)
 
 
 def candidates(g: Data, window: int, min_distance: int) -> dict[int, dict[int, float]]:
@@ -155,6 +160,7 @@ def explain(
     if split not in PARTS:
         raise SettingError(f"{{split}}: choose {', '.join(PARTS)}", split=split)
     options = options or ExplainOptions()
+    options.check()
     recorded = run.inputs
     genes = genes or recorded.genes
     if genes is None:
@@ -163,8 +169,8 @@ def explain(
     if not wanted:
         raise SettingError(f"{{split}}: the run has no {split} chromosome", split=split)
     dev = pick_device(device)
+    model = run.model(dev)  # a damaged run fails before the inputs are read
     graphs, ready = run.load(wanted, replace(recorded, genes=genes))
-    model = run.model(dev)
     frames = []
     for i, (g, r) in enumerate(zip(graphs, ready)):
         frames.append(explain_windows(model, g, r, len(recorded.tracks), options, run.tiling, dev))

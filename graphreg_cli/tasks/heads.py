@@ -74,11 +74,18 @@ def batch_loss(model, batch, options, epoch: int, generator: torch.Generator, lo
     weighted heads on an augmented batch (reverse complement, shift)."""
     loss = lambda p, t: loss_fn(options.loss, p, t)  # noqa: E731
     if not is_multihead(model):
-        return head_loss("cage", loss, model(batch), batch, batch.own)
+        return head_loss("cage", loss, model(batch), batch, scored_bins(batch))
     batch = _augmented(batch, options, generator)
     pred = model(batch)
     weights = {k: w for k, w in head_weights(options, epoch).items() if w > 0}
     return sum(w * head_loss(k, loss, pred, batch, batch.own) for k, w in weights.items())
+
+
+def scored_bins(batch) -> torch.Tensor:
+    """Bins the CAGE loss is taken on: owned by their window, and with a known target."""
+    from graphreg_cli.data.graphs import known
+
+    return batch.own & known(batch).to(batch.own.device)
 
 
 def _augmented(batch, options, generator):

@@ -55,17 +55,22 @@ def pearson_log1p(pred: np.ndarray, true: np.ndarray) -> float:
     return pearson(np.log1p(np.clip(pred, 0, None)), np.log1p(np.clip(true, 0, None)))
 
 
-def compute_metrics(chromosomes: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> dict:
-    """Metrics over ``[(pred (n,), true (n,), gene_mask (n,) bool), ...]``, one per chromosome."""
+def compute_metrics(chromosomes: list[tuple]) -> dict:
+    """Metrics over ``[(pred (n,), true (n,), gene_mask (n,) bool[, known (n,) bool]), ...]``,
+    one per chromosome; bins not ``known`` (a target without data there) are left out."""
     if not chromosomes:
         return {}
     mse, roi_share, roi_err, roi_n, nll = [], [], 0.0, 0, []
     gene_pred, gene_true = [], []
-    for pred, true, genes in chromosomes:
-        pred, true = pred.astype(np.float64), true.astype(np.float64)
+    for pred, true, genes, *rest in chromosomes:
+        known = rest[0] if rest else np.ones(len(pred), bool)
+        if not known.any():
+            continue
+        roi = roi_mask(genes)[known]
+        pred, true = pred[known].astype(np.float64), true[known].astype(np.float64)
+        genes = genes[known]
         err = (pred - true) ** 2
         mse.append(err.mean())
-        roi = roi_mask(genes)
         roi_share.append(err[roi].sum() / len(err))
         roi_err += err[roi].sum()
         roi_n += int(roi.sum())

@@ -72,12 +72,12 @@ def perturb(run, region: str, scale: float = 0.0, device: str = "auto") -> Pertu
     inputs = run.inputs
     where = parse_region(region, inputs.sizes())
     dev = pick_device(device)
+    model = run.model(dev)  # a damaged run fails before the inputs are read
     (graph,), (ready,) = run.load([where.chrom])
     changed = graph.clone()
     changed.x = graph.x.clone()
     flat = changed.x.view(-1, changed.x.shape[-1])  # input bins in order, fine or not
     flat[where.start // inputs.fine : -(-where.end // inputs.fine)] *= scale
-    model = run.model(dev)
     before, after = predict_graphs(model, [ready, run.features.apply(changed)], dev, run.tiling)
     delta = (after - before).astype(np.float32)
     genes = np.flatnonzero(graph.gene_mask.numpy())

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from graphreg_cli.io.atomic import atomic_path
+from graphreg_cli.io.atomic import atomic_binary
 
 
 def pyplot():
@@ -21,10 +21,11 @@ def pyplot():
 
 def save_figure(fig, path: Path) -> Path:
     """Save a matplotlib figure as PNG atomically and close it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=110, format="png")
-    pyplot().close(fig)
+    try:
+        with atomic_binary(path) as handle:
+            fig.savefig(handle, dpi=110, format="png")
+    finally:
+        pyplot().close(fig)
     return path
 
 
@@ -35,7 +36,6 @@ def plot_chromosomes(graphs, preds, folder: Path, bin_size: int) -> list[Path]:
     ``preds``: ``[(n,) array]`` in the same order.
     """
     plt = pyplot()
-    folder.mkdir(parents=True, exist_ok=True)
     written = []
     for g, pred in zip(graphs, preds):
         n = len(pred)

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from graphreg_cli.data.inputs import Inputs
-from graphreg_cli.errors import NAME_ONLY, SettingError
+from graphreg_cli.errors import NAME_ONLY, OutputError, SettingError
 from graphreg_cli.io.bigwig import bigwig_chroms, n_bins, write_bigwig
 from graphreg_cli.tasks.inference import pick_device, predict_graphs
 
@@ -61,8 +61,8 @@ def predict_tracks(run, chromosomes=None, inputs: Inputs | None = None, device="
 
     inputs = inputs or replace(run.inputs, target=None)
     dev = pick_device(device)
+    model = run.model(dev)  # a damaged run fails before the inputs are read
     graphs, ready = run.load(chromosomes, inputs)
-    model = run.model(dev)
     if "epigenome" not in model.outputs:
         raise SettingError(
             "{epigenome_out}: the run's model predicts CAGE only; sequence models "
@@ -135,7 +135,11 @@ def write_session(run, prediction: Path, epigenome: dict | None = None) -> Path 
     tested = [c for c in run.chromosomes("test") if c in sizes]
     first = tested[0] if tested else next(iter(sizes))
     path = run.folder / "igv_session.xml"
-    write_igv_session(path, genome, tracks, igv_locus(first, sizes[first], inputs.bin_size))
+    try:
+        write_igv_session(path, genome, tracks, igv_locus(first, sizes[first], inputs.bin_size))
+    except OutputError as err:  # the prediction is written; the session is a convenience
+        logger.warning(f"no IGV session: {err}")
+        return None
     return path
 
 

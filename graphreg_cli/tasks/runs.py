@@ -20,9 +20,10 @@ from graphreg_cli.data.features import FeatureSpec
 from graphreg_cli.data.graphs import load_graphs
 from graphreg_cli.data.inputs import Inputs
 from graphreg_cli.data.tiles import Tiling
-from graphreg_cli.errors import RunError
-from graphreg_cli.io.atomic import atomic_path, atomic_text
-from graphreg_cli.models import GraphregModel, ModelConfig, build_model
+from graphreg_cli.errors import RunError, SettingError
+from graphreg_cli.io.atomic import atomic_binary, atomic_text
+from graphreg_cli.models import MODEL_NAMES, GraphregModel, ModelConfig, build_model
+from graphreg_cli.tasks.checkpoint import load_pt, load_weights
 
 CONFIG, WEIGHTS, CHECKPOINT, LOG, METRICS = (
     "config.json",
@@ -44,12 +45,13 @@ class Run:
 
     @classmethod
     def open(cls, folder: str | Path | None = None) -> Run:
-        """Open a run folder written by training (default ``graphreg_run/``)."""
+        """Open a run folder written by training (default ``graphreg_run/``); its config is
+        checked (:func:`read_config`)."""
         folder = Path(folder or DEFAULT_RUN)
         config = folder / CONFIG
         if not config.exists():
             raise RunError(f"{folder}: not a run folder (no {CONFIG}); train a model into it first")
-        return cls(folder, json.loads(config.read_text()))
+        return cls(folder, read_config(config))
 
     @property
     def inputs(self) -> Inputs:
@@ -88,9 +90,11 @@ class Run:
         weights = self.folder / WEIGHTS
         if not weights.exists():
             raise RunError(f"{weights}: no weights yet; the run has not finished an epoch")
-        model = build_model(self.model_config)
-        state = torch.load(weights, map_location=device, weights_only=True)
-        model.load_state_dict(state)
+        try:
+            model = build_model(self.model_config)
+        except SettingError as err:
+            raise RunError(f"{self.folder / CONFIG}: 'model' cannot be built ({err})") from None
+        load_weights(model, load_pt(weights), weights)
         return model.to(device).eval()
 
     def load(
@@ -154,6 +158,57 @@ class Run:
         return replace(self.inputs, **changes)
 
 
+def read_config(path: Path) -> dict:
+    """A run's ``config.json``, checked: RunError (one line, naming the file) when it is
+    empty, not JSON, or lacks what a run needs."""
+    try:
+        text = path.read_text()
+    except (OSError, UnicodeDecodeError) as err:
+        raise RunError(f"{path}: cannot be read ({err}); restore it or retrain") from None
+    if not text.strip():
+        raise RunError(f"{path}: is empty; restore it or retrain")
+    try:
+        config = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise RunError(
+            f"{path}: is not valid JSON (line {err.lineno} column {err.colno}: {err.msg}); "
+            "undo the edit or retrain"
+        ) from None
+    check_config(config, path)
+    return config
+
+
+def check_config(config, path: Path) -> None:
+    """RunError unless ``config`` has a run's parts, each readable: inputs, model,
+    features, split (and tiling)."""
+
+    def bad(problem: str) -> RunError:
+        return RunError(f"{path}: {problem}; undo the edit or retrain")
+
+    if not isinstance(config, dict):
+        raise bad("is not a JSON object")
+    for key in ("inputs", "model", "features", "split"):
+        if not isinstance(config.get(key), dict):
+            raise bad(f"has no '{key}' object")
+    readers = {
+        "inputs": lambda v: Inputs.from_json(v),
+        "model": lambda v: ModelConfig.from_json(v).check(),
+        "features": lambda v: FeatureSpec(**v),
+        "tiling": lambda v: Tiling(**v),
+    }
+    for key, read in readers.items():
+        try:
+            read(config.get(key, {}))
+        except (KeyError, TypeError, ValueError, AttributeError, SettingError) as err:
+            raise bad(f"'{key}' is invalid ({type(err).__name__}: {err})") from None
+    name = config["model"].get("name", "gat")
+    if name not in MODEL_NAMES:
+        raise bad(f"'model' names {name!r}, not one of {', '.join(MODEL_NAMES)}")
+    parts = {p for p in config["split"].values() if p not in PARTS[:3]}
+    if parts:
+        raise bad(f"'split' has the part {sorted(map(str, parts))[0]!r}; use train, val or test")
+
+
 def save_json(data: dict, path: Path) -> None:
     with atomic_text(path) as handle:
         json.dump(data, handle, indent=2)
@@ -161,5 +216,5 @@ def save_json(data: dict, path: Path) -> None:
 
 
 def save_tensors(obj, path: Path) -> None:
-    with atomic_path(path) as tmp:
-        torch.save(obj, tmp)
+    with atomic_binary(path) as handle:
+        torch.save(obj, handle)

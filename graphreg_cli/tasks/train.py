@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 import math
 import time
@@ -16,27 +17,27 @@ from torch_geometric.data import Batch, Data
 
 from graphreg_cli import __version__
 from graphreg_cli.data.features import FeatureSpec
-from graphreg_cli.data.graphs import load_graphs
+from graphreg_cli.data.graphs import known, load_graphs
 from graphreg_cli.data.inputs import Inputs
 from graphreg_cli.data.tiles import Tiling, tile_all
-from graphreg_cli.errors import NAME_ONLY, SettingError
+from graphreg_cli.errors import NAME_ONLY, RunError, SettingError, check_range
 from graphreg_cli.models import SEQUENCE_MODELS, ModelConfig, build_model
 from graphreg_cli.tasks import heads
-from graphreg_cli.tasks.inference import pick_device, predict_graphs
-from graphreg_cli.tasks.runs import (
-    CHECKPOINT,
-    CONFIG,
-    LOG,
-    METRICS,
-    WEIGHTS,
-    Run,
-    save_json,
-    save_tensors,
+from graphreg_cli.tasks.checkpoint import (
+    load_pt,
+    load_weights,
+    restore_rng,
+    rng_state,
+    seed_everything,
 )
+from graphreg_cli.tasks.inference import pick_device, predict_graphs
+from graphreg_cli.tasks.run_folder import RunFolder, check_out
+from graphreg_cli.tasks.runs import CHECKPOINT, CONFIG, LOG, WEIGHTS, Run, save_json, save_tensors
 
 logger = logging.getLogger(__name__)
 
 LOSSES = ("auto", "mse", "poisson")  # auto: poisson for sequence models, else mse
+MAX_SEED = 2**32 - 1  # numpy's seeds are 32-bit
 LOG_HEADER = "epoch\ttrain_loss\tval_mse\tval_loss\tseconds\n"
 
 
@@ -51,7 +52,7 @@ class TrainOptions:
     min_epochs: int = 100  # never stop early before this many epochs
     lr_patience: int = 10  # after min_epochs, halve the lr after this many epochs without
     # improvement; 0 = constant lr
-    loss: str = "auto"
+    loss: str = "auto"  # mse for track models, poisson for sequence models
     seed: int = 0
     device: str = "auto"
     gene_input: bool = True
@@ -59,7 +60,7 @@ class TrainOptions:
     transform: str = "scale"  # tracks: divided by their mean, or log1p of that
     window: int = 6_000_000  # bp; longer chromosomes are tiled into windows (0 = never)
     stride: int = 2_000_000  # bp between window starts; loss on each window's central part
-    checkpoint_every: int = 10
+    checkpoint_every: int = 10  # epochs; a checkpoint is also saved whenever validation improves
     # sequence models (tasks/heads.py): GraphReg's stages, α schedule, augmentation
     stage: str = "end-to-end"  # or "epigenome", then "cage" from init
     alpha_start: float = 0.1  # end-to-end loss = α·CAGE + (1 - α)·epigenome
@@ -69,10 +70,21 @@ class TrainOptions:
     shift: int = 3  # random shift of the DNA by up to this many bp
     init: str | None = None  # run folder whose weights to start from
 
+    def check(self) -> None:
+        """SettingError for settings that cannot train (the CLI refuses them when parsing)."""
+        check_range("epochs", self.epochs, low=1)
+        check_range("lr", self.lr, low=0, low_open=True)
+        for name in ("batch_size", "patience", "min_epochs", "lr_patience", "window"):
+            check_range(name, getattr(self, name), low=0)
+        check_range("stride", self.stride, low=1)
+        check_range("checkpoint_every", self.checkpoint_every, low=1)
+        check_range("seed", self.seed, low=0, high=MAX_SEED)
+        if self.loss not in LOSSES:
+            raise SettingError(f"{{loss}}: choose {' or '.join(LOSSES)}", loss=self.loss)
+
 
 def loss_fn(name: str, pred: torch.Tensor, true: torch.Tensor) -> torch.Tensor:
-    """``mse`` or ``poisson`` (NLL of a Poisson with mean ``pred``) over all values
-    (``auto`` is resolved by :func:`train`)."""
+    """``mse`` or ``poisson`` (NLL of a Poisson with mean ``pred``) over all values."""
     if name == "mse":
         return F.mse_loss(pred, true)
     if name == "poisson":
@@ -139,6 +151,7 @@ class Trainer:
             )
         self.generator = torch.Generator().manual_seed(options.seed)
         self.progress = Progress()
+        self.last: dict | None = None  # state at the end of the last epoch (snapshot)
         self._whole: Batch | None = None  # every window in one batch, built once
 
     def batches(self, windows: list[Data]) -> list[Batch]:
@@ -169,19 +182,27 @@ class Trainer:
         return float(np.mean(losses))
 
     def validate(self, graphs: list[Data], tiling: Tiling) -> tuple[float, float]:
-        """``(MSE, loss)`` on the validation chromosomes, each the mean over chromosomes."""
+        """``(MSE, loss)`` on the validation chromosomes' bins of known target, each the mean
+        over chromosomes."""
         if heads.is_multihead(self.model):
             return heads.validate(self.model, graphs, self.device, tiling, self.options, loss_fn)
         preds = predict_graphs(self.model, graphs, self.device, tiling)
-        truths = [g.y for g in graphs]
-        mse = float(np.mean([((p - y.numpy()) ** 2).mean() for p, y in zip(preds, truths)]))
+        pairs = []
+        for p, g in zip(preds, graphs):
+            k = known(g).numpy()
+            if k.any():
+                pairs.append((p[k], g.y.numpy()[k]))
+        mse = float(np.mean([((p - y) ** 2).mean() for p, y in pairs]))
         if self.options.loss == "mse":
             return mse, mse
-        losses = [loss_fn(self.options.loss, torch.from_numpy(p), y) for p, y in zip(preds, truths)]
+        losses = [
+            loss_fn(self.options.loss, torch.from_numpy(p), torch.from_numpy(y)) for p, y in pairs
+        ]
         return mse, float(np.mean([v.item() for v in losses]))
 
-    def record(self, epoch: int, val_loss: float) -> None:
-        """Update the schedule (after ``min_epochs``) and the best model after ``epoch``."""
+    def record(self, epoch: int, val_loss: float) -> bool:
+        """Update the schedule (after ``min_epochs``) and the best model after ``epoch``;
+        whether validation improved."""
         if self.scheduler is not None and epoch > self.options.min_epochs:
             self.scheduler.step(val_loss)  # no decay while the graph layers warm up
         p = self.progress
@@ -191,51 +212,71 @@ class Trainer:
             p.best_weights = {
                 k: v.detach().cpu().clone() for k, v in self.model.state_dict().items()
             }
-        else:
-            p.since_best += 1
+            return True
+        p.since_best += 1
+        return False
 
     def should_stop(self) -> bool:
         p, o = self.progress, self.options
         return p.since_best >= o.patience and p.epoch >= o.min_epochs
 
-    def save(self, out: Path) -> None:
-        """The best weights (``model.pt``) and everything to resume (``checkpoint.pt``)."""
+    def state(self) -> dict:
+        """Everything to continue exactly: model, optimiser, schedule, progress and the
+        random-number state (tensors and numbers: loads with ``weights_only=True``)."""
         p = self.progress
-        if p.best_weights is not None:
-            save_tensors(p.best_weights, out / WEIGHTS)
-        state = {
+        return {
             "model": self.model.state_dict(),
             "optimiser": self.optimiser.state_dict(),
             "scheduler": self.scheduler.state_dict() if self.scheduler is not None else {},
             "epoch": p.epoch,
             "best": p.best,
             "best_epoch": p.best_epoch,
+            "since_best": p.since_best,
+            "rng": rng_state(self.generator),
         }
-        save_tensors(state, out / CHECKPOINT)
+
+    def snapshot(self) -> None:
+        """Keep a copy of :meth:`state` at the end of an epoch, for an interrupt to save
+        instead of a half-trained epoch."""
+        self.last = copy.deepcopy(self.state())
+
+    def save(self, out: Path, state: dict | None = None) -> None:
+        """The best weights (``model.pt``) and everything to resume (``checkpoint.pt``:
+        ``state``, default the current one)."""
+        p = self.progress
+        if p.best_weights is not None:
+            save_tensors(p.best_weights, out / WEIGHTS)
+        save_tensors(state or self.state(), out / CHECKPOINT)
 
     def restore(self, out: Path) -> None:
-        """Continue from ``out/checkpoint.pt`` (and the best weights in ``out/model.pt``)."""
+        """Continue from ``out/checkpoint.pt`` (and the best weights in ``out/model.pt``),
+        random-number state included."""
         checkpoint = out / CHECKPOINT
-        if not checkpoint.exists():
-            raise SettingError(
-                f"{checkpoint} is missing: nothing to resume; drop {{resume}} to start afresh",
-                resume=NAME_ONLY,
-            )
-        state = torch.load(checkpoint, map_location="cpu", weights_only=True)
-        self.model.load_state_dict(state["model"])
-        self.optimiser.load_state_dict(state["optimiser"])
-        if self.scheduler is not None and state.get("scheduler"):
-            self.scheduler.load_state_dict(state["scheduler"])
-        best_weights = None
-        if (out / WEIGHTS).exists():
-            best_weights = torch.load(out / WEIGHTS, map_location="cpu", weights_only=True)
-        self.progress = Progress(
-            int(state["epoch"]), float(state["best"]), int(state["best_epoch"]), best_weights
-        )
+        state = load_pt(checkpoint, "checkpoint")
+        try:
+            load_weights(self.model, state["model"], checkpoint)
+            self.optimiser.load_state_dict(state["optimiser"])
+            if self.scheduler is not None and state.get("scheduler"):
+                self.scheduler.load_state_dict(state["scheduler"])
+            if "rng" in state:  # checkpoints of 0.1 have none
+                restore_rng(state["rng"], self.generator)
+            epoch, best = int(state["epoch"]), float(state["best"])
+            best_epoch, since = int(state["best_epoch"]), int(state.get("since_best", 0))
+        except (KeyError, ValueError, TypeError, RuntimeError) as err:
+            raise RunError(
+                f"{checkpoint}: incomplete or from another program ({type(err).__name__}: "
+                f"{err}); train afresh with --overwrite"
+            ) from None
+        best_weights = load_pt(out / WEIGHTS) if (out / WEIGHTS).exists() else None
+        self.progress = Progress(epoch, best, best_epoch, best_weights, since)
 
 
 def _check_resumable(out: Path, config: dict) -> None:
+    """Refuse to resume with other settings; keep the run's last result meanwhile (a resume
+    that fails leaves config.json as it was)."""
     previous = Run.open(out).config
+    if "result" in previous:
+        config["result"] = previous["result"]
     for key in ("model", "features", "inputs"):
         if previous.get(key) != config[key]:
             raise SettingError(
@@ -255,20 +296,23 @@ def train(
     test: list[str] | None = None,
     resume: bool = False,
     on_epoch: Callable | None = None,
+    overwrite: bool = False,
 ) -> Run:
     """Train a model on ``inputs`` and write the run folder ``out``; returns the :class:`Run`.
 
     ``val``/``test``: validation and test chromosomes (default: the split beside the inputs,
     else the last sixths); ``on_epoch(epoch, total, train_loss, val_mse, best)`` is called
-    after each epoch.
+    after each epoch. A run already in ``out`` is continued with ``resume`` or replaced with
+    ``overwrite`` (only once the new run has a checkpoint), else refused.
     """
     model_config, options = model_config or ModelConfig(), options or TrainOptions()
     if inputs.target is None:
         raise SettingError("no target: give the CAGE bigWig as {target}", target=NAME_ONLY)
-    if options.loss not in LOSSES:
-        raise SettingError(f"{{loss}}: choose {' or '.join(LOSSES)}", loss=options.loss)
+    options.check()
+    model_config.check()
     inputs, options = _for_model(inputs.resolved(), options, model_config.name)
     out = Path(out)
+    check_out(out, resume, overwrite)
     device = pick_device(options.device)
     if options.gene_input and inputs.genes is None:
         logger.info(
@@ -280,8 +324,7 @@ def train(
     model_config = replace(model_config, pool=inputs.pool, fine=fine)
     data = prepare_data(inputs, options, val, test, model_config.margin)
     model_config = replace(model_config, in_features=data.spec.in_features)
-    torch.manual_seed(options.seed)
-    np.random.seed(options.seed)
+    seed_everything(options.seed)
     model = build_model(model_config)
     heads.prepare(model, options)
     trainer = Trainer(model.to(device), options, device)
@@ -293,18 +336,19 @@ def train(
             f"resuming at epoch {trainer.progress.epoch + 1} "
             f"(best val so far {trainer.progress.best:.4f})"
         )
-    _start_folder(out, config, resume)
+    folder = RunFolder(out, resume)
     clock = time.perf_counter()
     try:
-        _epochs(trainer, data, out / LOG, on_epoch, clock)
+        folder.start(config, LOG_HEADER, trainer.progress.epoch)
+        _epochs(trainer, data, folder, on_epoch, clock)
+        trainer.save(folder.path)
+        folder.promote()
     except KeyboardInterrupt:
-        trainer.save(out)
-        logger.info(
-            f"interrupted: checkpoint at epoch {trainer.progress.epoch} saved in {out}; "
-            "resume to continue"
-        )
+        _save_interrupted(trainer, folder)
         raise
-    trainer.save(out)
+    except BaseException:
+        folder.discard()
+        raise
     p = trainer.progress
     config["result"] = {
         "epochs_run": p.epoch,
@@ -317,10 +361,8 @@ def train(
     return Run(out, config)
 
 
-def run_config(
-    inputs: Inputs, model_config: ModelConfig, options: TrainOptions, data: TrainingData
-) -> dict:
-    """What ``config.json`` records: everything needed to rebuild and use the model."""
+def run_config(inputs: Inputs, model_config: ModelConfig, options: TrainOptions, data) -> dict:
+    """``config.json`` of a run: what it was trained on and how."""
     return {
         "graphreg_version": __version__,
         "model": model_config.to_json(),
@@ -351,36 +393,51 @@ def _for_model(inputs: Inputs, options: TrainOptions, name: str):
     return inputs, replace(options, gene_input=False, edges="both")
 
 
-def _start_folder(out: Path, config: dict, resume: bool) -> None:
-    """Create ``out`` with the config and a log; a fresh run never leaves an earlier run's
-    weights or metrics behind."""
-    out.mkdir(parents=True, exist_ok=True)
-    if not resume:
-        for stale in (WEIGHTS, CHECKPOINT, METRICS):
-            (out / stale).unlink(missing_ok=True)
-    save_json(config, out / CONFIG)
-    if not resume or not (out / LOG).exists():
-        (out / LOG).write_text(LOG_HEADER)
+def _save_interrupted(trainer: Trainer, folder: RunFolder) -> None:
+    """Ctrl-C: save the end of the last finished epoch (a run that finished none is
+    dropped, leaving an earlier run in place)."""
+    if trainer.last is None:
+        folder.discard()
+        return
+    trainer.save(folder.path, trainer.last)
+    folder.promote()
+    logger.info(
+        f"interrupted: checkpoint at epoch {trainer.last['epoch']} saved in {folder.out}; "
+        "resume to continue"
+    )
 
 
-def _epochs(trainer: Trainer, data: TrainingData, log_path: Path, on_epoch, clock) -> None:
-    """Train from the trainer's epoch to ``epochs`` or an early stop, logging each epoch."""
+def _epochs(trainer: Trainer, data: TrainingData, folder: RunFolder, on_epoch, clock) -> None:
+    """Train from the trainer's epoch to ``epochs`` or an early stop, logging each epoch and
+    saving a checkpoint whenever validation improves (and every ``checkpoint_every``)."""
     options = trainer.options
     for epoch in range(trainer.progress.epoch + 1, options.epochs + 1):
         train_loss = trainer.train_epoch(data.train)
         val_mse, val_loss = trainer.validate(data.val, data.tiling)
-        trainer.record(epoch, val_loss)
-        with open(log_path, "a") as handle:
+        _check_finite(epoch, train_loss, val_loss, options.lr)
+        improved = trainer.record(epoch, val_loss)
+        with open(folder.path / LOG, "a") as handle:
             handle.write(
                 f"{epoch}\t{train_loss:.6g}\t{val_mse:.6g}\t{val_loss:.6g}\t"
                 f"{time.perf_counter() - clock:.2f}\n"
             )
+        trainer.snapshot()
+        if improved or epoch % options.checkpoint_every == 0:
+            trainer.save(folder.path, trainer.last)
+            folder.promote()
         if on_epoch:
             on_epoch(epoch, options.epochs, train_loss, val_mse, trainer.progress.best)
-        if epoch % options.checkpoint_every == 0:
-            trainer.save(log_path.parent)
         if trainer.should_stop():
             logger.info(
                 f"early stop at epoch {epoch}: no improvement for {options.patience} epochs"
             )
             break
+
+
+def _check_finite(epoch: int, train_loss: float, val_loss: float, lr: float) -> None:
+    if not (math.isfinite(train_loss) and math.isfinite(val_loss)):
+        raise SettingError(
+            f"training diverged at epoch {epoch} (loss {train_loss:.4g}, validation "
+            f"{val_loss:.4g}); lower {{lr}}",
+            lr=lr,
+        )
