@@ -15,6 +15,7 @@ from rich.table import Table
 
 from graphreg_cli.cli import train as train_cmd
 from graphreg_cli.cli.console import console, progress_bar
+from graphreg_cli.cli.inputs import chroms, resolve_inputs
 from graphreg_cli.data.edges import ContactOptions
 from graphreg_cli.errors import GraphregError, SettingError
 from graphreg_cli.models import MODEL_NAMES, ModelConfig
@@ -83,7 +84,7 @@ def _settings(given: dict) -> tuple:
         given["contacts_format"], given["max_fdr"], given["min_score"], given["top_k"]
     )
     targets = list(given["target"] or [])
-    inputs = train_cmd.resolve_inputs(
+    inputs = resolve_inputs(
         given["files"],
         targets[0] if targets else None,
         given["genes"],
@@ -91,11 +92,11 @@ def _settings(given: dict) -> tuple:
         given["input_bin_size"],
         contact_options,
     )
-    gene_types = given["gene_types"]
+    gene_types = given["gene_types"]  # comma-separated, as chromosomes are
     inputs = replace(
         inputs,
         extra_targets=targets[1:],
-        gene_types=None if gene_types is None else [t for t in gene_types.split(",") if t],
+        gene_types=chroms(gene_types),
         tss=given["tss"].value,
     )
     if inputs.target is None:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from enum import Enum
 from pathlib import Path
 
 import typer
 
 from graphreg_cli.cli.console import console, progress_bar
+from graphreg_cli.cli.inputs import TssLevel, chroms, resolve_inputs, split_options
 from graphreg_cli.cli.options import (
     Attention,
     ContactFormat,
@@ -24,7 +24,6 @@ from graphreg_cli.cli.options import (
     threads_option,
 )
 from graphreg_cli.data.edges import ContactOptions
-from graphreg_cli.data.inputs import Inputs
 from graphreg_cli.errors import NAME_ONLY, SettingError
 from graphreg_cli.io.fasta import is_fasta
 from graphreg_cli.models import SEQUENCE_MODELS, ModelConfig
@@ -34,79 +33,9 @@ from graphreg_cli.tasks.runs import DEFAULT_RUN
 from graphreg_cli.tasks.train import MAX_SEED, TrainOptions
 from graphreg_cli.tasks.train import train as run_training
 
-DEFAULT_DATA = Path("graphreg_data")
 M, T = ModelConfig(), TrainOptions()
 INPUTS, MODEL, TRAINING, HARDWARE = "Inputs", "Model", "Training", "Hardware"
 SEQUENCE = "Sequence models (seq-gat, seq-cnn)"
-
-
-def _chroms(text: str | None) -> list[str] | None:
-    return None if text is None else [c for c in text.split(",") if c]
-
-
-class TssLevel(str, Enum):
-    gene = "gene"
-    transcript = "transcript"
-
-
-def split_options(inputs: Inputs, fold, val_chroms, test_chroms):
-    """``(val, test)`` chromosome lists from --fold or --val-chroms/--test-chroms."""
-    if fold is None:
-        return _chroms(val_chroms), _chroms(test_chroms)
-    if val_chroms or test_chroms:
-        raise SettingError(
-            "give {fold} or {val_chroms}/{test_chroms}, not both",
-            fold=fold,
-            val_chroms=NAME_ONLY,
-            test_chroms=NAME_ONLY,
-        )
-    from graphreg_cli.data.folds import fold_split
-
-    return fold_split(inputs, fold)
-
-
-def resolve_inputs(
-    files: list[Path] | None,
-    target: Path | None,
-    genes: Path | None,
-    bin_size: int | None,
-    input_bin_size: int | None = None,
-    contact_options: ContactOptions | None = None,
-    epigenome: list[Path] | None = None,
-) -> Inputs:
-    """TRACK... CONTACTS (last), or GENOME.fa CONTACTS with the ``epigenome`` tracks, filling
-    target/genes/bin size (and a simulate --sequence folder's genome and tracks) from the
-    ``dataset.json`` beside the contacts; no files at all means ``./graphreg_data``."""
-    genome = None
-    if not files:
-        if not (DEFAULT_DATA / "dataset.json").exists():
-            raise typer.BadParameter(
-                "give TRACK.bw [TRACK.bw ...] CONTACTS.bedpe, or GENOME.fa CONTACTS.bedpe for "
-                "seq models (or run graphreg simulate first)",
-                param_hint="FILES",
-            )
-        default = Inputs.from_folder(DEFAULT_DATA)
-        files, genome = [*default.tracks, default.contacts], default.genome
-    if files and is_fasta(files[0]):
-        if len(files) != 2:
-            raise typer.BadParameter(
-                "with a genome give GENOME.fa CONTACTS and the tracks as --epigenome",
-                param_hint="FILES",
-            )
-        genome, files = files[0], [*(epigenome or []), files[1]]
-    elif epigenome:
-        raise typer.BadParameter(
-            "--epigenome goes with a genome: GENOME.fa CONTACTS --epigenome TRACK.bw",
-            param_hint="FILES",
-        )
-    if len(files) < 2 and genome is None:
-        raise typer.BadParameter(
-            "need at least one track and the contacts: TRACK.bw CONTACTS.bedpe", param_hint="FILES"
-        )
-    *tracks, contacts = files
-    return Inputs.from_files(
-        tracks, contacts, target, genes, bin_size, input_bin_size, contact_options, genome
-    )
 
 
 class EpochBar:
@@ -436,7 +365,7 @@ def train(
     inputs = replace(
         inputs,
         extra_targets=list(target or [])[1:],
-        gene_types=_chroms(gene_types),
+        gene_types=chroms(gene_types),
         tss=tss.value,
     )
     val, test = split_options(inputs, fold, val_chroms, test_chroms)
