@@ -8,7 +8,15 @@ import typer
 from rich.table import Table
 
 from graphreg_cli.cli.console import console, progress_bar
-from graphreg_cli.cli.options import Device, Method, Part, device_option, genes_option, run_option
+from graphreg_cli.cli.options import (
+    Device,
+    Method,
+    Part,
+    device_option,
+    devices_option,
+    genes_option,
+    run_option,
+)
 from graphreg_cli.errors import SettingError
 
 
@@ -44,6 +52,7 @@ def explain(
     window: int = typer.Option(0, help="Also score bins within this many bins of each gene."),
     width: int = typer.Option(5, help="Bins per element (deleted / summed), centred."),
     device: Device = device_option(),
+    devices: int = devices_option("Explain the chromosomes"),
 ) -> None:
     """Score the elements that drive each gene: saliency, in-silico deletion, ABC, distance.
 
@@ -68,6 +77,7 @@ def explain(
             genes=genes,
             options=options,
             progress=lambda d, t: progress.update(task, completed=d, total=t),
+            devices=devices,
         )
     column = METHODS[method.value]
     if scores[column].isna().all() and len(scores):

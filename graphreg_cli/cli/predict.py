@@ -9,7 +9,13 @@ from pathlib import Path
 import typer
 
 from graphreg_cli.cli.console import console
-from graphreg_cli.cli.options import Device, device_option, genes_option, run_option
+from graphreg_cli.cli.options import (
+    Device,
+    device_option,
+    devices_option,
+    genes_option,
+    run_option,
+)
 from graphreg_cli.errors import GraphregError
 
 
@@ -35,6 +41,7 @@ def predict(
     ),
     genes: Path = genes_option("Genes BED or GTF for new inputs (default: the run's)."),
     device: Device = device_option(),
+    devices: int = devices_option("Predict the chromosomes"),
 ) -> None:
     """Predict CAGE on every chromosome and write it as a bigWig.
 
@@ -57,7 +64,7 @@ def predict(
         *tracks, contacts = files
     run = Run.open(model)
     inputs = new_inputs(run, tracks, contacts, genes)
-    preds = run.predict(inputs=inputs, device=device.value)
+    preds = run.predict(inputs=inputs, device=device.value, devices=devices)
     sizes, bin_size = (inputs or run.inputs).sizes(), run.inputs.bin_size
     if output is not None:
         write_prediction(output, sizes, preds, bin_size)

@@ -13,8 +13,10 @@ from graphreg_cli.cli.options import (
     EdgeMode,
     Loss,
     ModelName,
+    Precision,
     Transform,
     device_option,
+    devices_option,
 )
 from graphreg_cli.data.edges import ContactOptions
 from graphreg_cli.data.inputs import Inputs
@@ -205,13 +207,29 @@ def train(
         False, help="Continue an interrupted run in --out.", rich_help_panel=TRAINING
     ),
     device: Device = device_option(HARDWARE),
+    devices: int = devices_option("Train data-parallel", HARDWARE),
+    precision: Precision = typer.Option(
+        T.precision,
+        help="bf16: the forward pass in bfloat16 autocast (GPUs from Ampere on; CPUs), "
+        "weights and loss in float32.",
+        rich_help_panel=HARDWARE,
+    ),
 ) -> None:
     """Train Epi-GraphReg (or a baseline) to predict CAGE from tracks and contacts.
 
     Keeps the model with the best validation loss (early stopping) in OUT/model.pt, with
     OUT/config.json (absolute input paths, normalisation, split) and OUT/train_log.tsv.
     Ctrl-C saves a checkpoint; run again with --resume to continue.
+
+    --devices N trains on N GPUs (or N CPU processes), each on its share of the chromosomes:
+    the global batch is N x --batch-size. Several machines: torchrun --nnodes M
+    --nproc-per-node N -m graphreg_cli train ... (docs/scaling.md).
     """
+    from graphreg_cli.tasks.distributed import environment
+
+    place = environment()
+    if place is not None and place.rank != 0:
+        console.quiet = True  # under torchrun/srun, rank 0 speaks for the group
     contact_options = ContactOptions(contacts_format.value, max_fdr, min_score, top_k)
     inputs = resolve_inputs(files, target, genes, bin_size, input_bin_size, contact_options)
     if inputs.target is None:
@@ -239,10 +257,13 @@ def train(
         transform=transform.value,
         window=window,
         stride=stride,
+        devices=devices,
+        precision=precision.value,
     )
     console.print(
         f"training [bold]{model.value}[/] on {len(inputs.tracks)} track(s), "
         f"contacts {inputs.contacts}, target {inputs.target}"
+        + (f", {devices} processes" if devices > 1 and place is None else "")
     )
     with progress_bar() as progress:
         task = progress.add_task("training", total=epochs)
@@ -269,6 +290,14 @@ def train(
     r = run.result
     console.print(
         f"best validation loss {r['best_val_loss']:.4f} at epoch {r['best_epoch']} "
-        f"of {r['epochs_run']} ({r['seconds']:.1f} s on {r['device']}); run saved "
+        f"of {r['epochs_run']} ({r['seconds']:.1f} s on {_hardware(r)}); run saved "
         f"in [bold]{out}/[/]. Next: graphreg evaluate --model {out}"
     )
+
+
+def _hardware(result: dict) -> str:
+    """``cpu``, ``cuda:0``, or ``2 x cpu (gloo)`` for a data-parallel run."""
+    if result.get("devices", 1) > 1:
+        kind = result["device"].split(":")[0]
+        return f"{result['devices']} x {kind} ({result['backend']})"
+    return result["device"]

@@ -106,12 +106,14 @@ class Run:
         chromosomes: list[str] | None = None,
         inputs: Inputs | None = None,
         device: str = "auto",
+        devices: int = 1,
     ) -> dict[str, np.ndarray]:
         """Predicted CAGE ``{chrom: (n_bins,) float32}`` on the run's inputs (or ``inputs``:
-        new tracks and contacts, as many tracks as the model was trained on)."""
+        new tracks and contacts, as many tracks as the model was trained on); ``devices``:
+        worker processes to spread the chromosomes over."""
         from graphreg_cli.tasks.predict import predict
 
-        return predict(self, chromosomes, inputs, device)
+        return predict(self, chromosomes, inputs, device, devices)
 
     def evaluate(self, split: str = "test", device: str = "auto", **options) -> dict:
         """The study's metrics on ``split``; see :func:`graphreg_cli.tasks.evaluate.evaluate`."""

@@ -21,7 +21,8 @@ from graphreg_cli.data.inputs import Inputs
 from graphreg_cli.data.tiles import Tiling, tile_all
 from graphreg_cli.errors import NAME_ONLY, SettingError
 from graphreg_cli.models import ModelConfig, build_model
-from graphreg_cli.tasks.inference import pick_device, predict_graphs
+from graphreg_cli.tasks import distributed
+from graphreg_cli.tasks.inference import autocast, check_precision, predict_graphs
 from graphreg_cli.tasks.runs import (
     CHECKPOINT,
     CONFIG,
@@ -59,6 +60,8 @@ class TrainOptions:
     window: int = 6_000_000  # bp; longer chromosomes are tiled into windows (0 = never)
     stride: int = 2_000_000  # bp between window starts; loss on each window's central part
     checkpoint_every: int = 10
+    devices: int = 1  # data-parallel processes (GPUs, or CPU processes): docs/scaling.md
+    precision: str = "fp32"  # or bf16: the training forward pass under bfloat16 autocast
 
 
 def loss_fn(name: str, pred: torch.Tensor, true: torch.Tensor) -> torch.Tensor:
@@ -114,10 +117,13 @@ class Progress:
 
 
 class Trainer:
-    """One model, its optimiser and learning-rate schedule, stepped epoch by epoch."""
+    """One model, its optimiser and learning-rate schedule, stepped epoch by epoch; in a
+    process group (``group``) one rank of data-parallel training."""
 
-    def __init__(self, model, options: TrainOptions, device: torch.device):
+    def __init__(self, model, options: TrainOptions, device: torch.device, group=None):
         self.model, self.options, self.device = model, options, device
+        self.group = group or distributed.Solo(device)
+        self.net = self.group.wrap(model, options.seed)  # what trains: DDP(model) in a group
         self.optimiser = torch.optim.Adam(model.parameters(), lr=options.lr)
         self.scheduler = None
         if options.lr_patience:
@@ -130,13 +136,16 @@ class Trainer:
 
     def batches(self, windows: list[Data]) -> list[Batch]:
         """This epoch's batches of ``batch_size`` windows in a shuffled order (all at once
-        for ``batch_size`` 0 or at least the number of windows)."""
+        for ``batch_size`` 0 or at least the number of windows); in a group, of this rank's
+        share."""
         size = self.options.batch_size or len(windows)
-        if size >= len(windows):
+        order = self.group.shard(len(windows), self.progress.epoch + 1, self.options.seed)
+        if order is None and size >= len(windows):
             if self._whole is None:
                 self._whole = Batch.from_data_list(windows).to(self.device)
             return [self._whole]
-        order = torch.randperm(len(windows), generator=self.generator).tolist()
+        if order is None:
+            order = torch.randperm(len(windows), generator=self.generator).tolist()
         return [
             Batch.from_data_list([windows[i] for i in order[j : j + size]]).to(self.device)
             for j in range(0, len(order), size)
@@ -145,26 +154,29 @@ class Trainer:
     def train_epoch(self, windows: list[Data]) -> float:
         """One pass over the training windows; the mean training loss. The loss is taken on
         the nodes each window owns."""
-        self.model.train()
+        self.net.train()
         losses = []
         for batch in self.batches(windows):
             self.optimiser.zero_grad()
-            pred = self.model(batch)["cage"]
-            loss = loss_fn(self.options.loss, pred[batch.own], batch.y[batch.own])
+            with autocast(self.options.precision, self.device):
+                pred = self.net(batch)["cage"]
+            loss = loss_fn(self.options.loss, pred[batch.own].float(), batch.y[batch.own])
             loss.backward()
             self.optimiser.step()
             losses.append(loss.item())
-        return float(np.mean(losses))
+        return self.group.mean(losses)
 
     def validate(self, graphs: list[Data], tiling: Tiling) -> tuple[float, float]:
-        """``(MSE, loss)`` on the validation chromosomes, each the mean over chromosomes."""
+        """``(MSE, loss)`` on the validation chromosomes, each the mean over chromosomes (in
+        a group each rank predicts its share and the means are reduced)."""
+        graphs = self.group.part(graphs)
         preds = predict_graphs(self.model, graphs, self.device, tiling)
         truths = [g.y for g in graphs]
-        mse = float(np.mean([((p - y.numpy()) ** 2).mean() for p, y in zip(preds, truths)]))
+        mse = self.group.mean([((p - y.numpy()) ** 2).mean() for p, y in zip(preds, truths)])
         if self.options.loss == "mse":
             return mse, mse
         losses = [loss_fn(self.options.loss, torch.from_numpy(p), y) for p, y in zip(preds, truths)]
-        return mse, float(np.mean([v.item() for v in losses]))
+        return mse, self.group.mean([v.item() for v in losses])
 
     def record(self, epoch: int, val_loss: float) -> None:
         """Update the schedule (after ``min_epochs``) and the best model after ``epoch``."""
@@ -185,7 +197,10 @@ class Trainer:
         return p.since_best >= o.patience and p.epoch >= o.min_epochs
 
     def save(self, out: Path) -> None:
-        """The best weights (``model.pt``) and everything to resume (``checkpoint.pt``)."""
+        """The best weights (``model.pt``) and everything to resume (``checkpoint.pt``);
+        in a group, rank 0 alone writes."""
+        if not self.group.is_main:
+            return
         p = self.progress
         if p.best_weights is not None:
             save_tensors(p.best_weights, out / WEIGHTS)
@@ -254,7 +269,13 @@ def train(
     if options.loss not in LOSSES:
         raise SettingError(f"{{loss}}: choose {' or '.join(LOSSES)}", loss=options.loss)
     inputs, out = inputs.resolved(), Path(out)
-    device = pick_device(options.device)
+    check_precision(options.precision, distributed.device_kind(options.devices, options.device))
+    if options.devices > 1 and distributed.environment() is None:
+        return distributed.train_in_workers(
+            inputs, out, model_config, options, val, test, resume, on_epoch
+        )
+    group = distributed.join(options.device)  # alone, or one rank of torchrun/srun/--devices
+    device = group.device
     if options.gene_input and inputs.genes is None:
         logger.info(
             "no genes given: the model cannot tell gene bins from enhancers; training "
@@ -265,7 +286,7 @@ def train(
     model_config = replace(model_config, in_features=data.spec.in_features, pool=inputs.pool)
     torch.manual_seed(options.seed)
     np.random.seed(options.seed)
-    trainer = Trainer(build_model(model_config).to(device), options, device)
+    trainer = Trainer(build_model(model_config).to(device), options, device, group)
     config = {
         "graphreg_version": __version__,
         "model": model_config.to_json(),
@@ -283,7 +304,8 @@ def train(
             f"resuming at epoch {trainer.progress.epoch + 1} "
             f"(best val so far {trainer.progress.best:.4f})"
         )
-    _start_folder(out, config, resume)
+    if group.is_main:
+        _start_folder(out, config, resume)
     clock = time.perf_counter()
     try:
         _epochs(trainer, data, out / LOG, on_epoch, clock)
@@ -302,8 +324,10 @@ def train(
         "best_val_loss": p.best,
         "seconds": round(time.perf_counter() - clock, 2),
         "device": str(device),
+        **group.summary(trainer.model),
     }
-    save_json(config, out / CONFIG)
+    if group.is_main:
+        save_json(config, out / CONFIG)
     return Run(out, config)
 
 
@@ -326,11 +350,12 @@ def _epochs(trainer: Trainer, data: TrainingData, log_path: Path, on_epoch, cloc
         train_loss = trainer.train_epoch(data.train)
         val_mse, val_loss = trainer.validate(data.val, data.tiling)
         trainer.record(epoch, val_loss)
-        with open(log_path, "a") as handle:
-            handle.write(
-                f"{epoch}\t{train_loss:.6g}\t{val_mse:.6g}\t{val_loss:.6g}\t"
-                f"{time.perf_counter() - clock:.2f}\n"
-            )
+        if trainer.group.is_main:
+            with open(log_path, "a") as handle:
+                handle.write(
+                    f"{epoch}\t{train_loss:.6g}\t{val_mse:.6g}\t{val_loss:.6g}\t"
+                    f"{time.perf_counter() - clock:.2f}\n"
+                )
         if on_epoch:
             on_epoch(epoch, options.epochs, train_loss, val_mse, trainer.progress.best)
         if epoch % options.checkpoint_every == 0:
