@@ -137,6 +137,13 @@ def parameter_digest(state: dict[str, torch.Tensor]) -> str:
     return digest.hexdigest()
 
 
+def peak_memory(device: torch.device) -> dict:
+    """``{"peak_gpu_memory_gb": ...}`` allocated on ``device`` so far; nothing on the CPU."""
+    if device.type != "cuda":
+        return {}
+    return {"peak_gpu_memory_gb": round(torch.cuda.max_memory_allocated(device) / 1e9, 3)}
+
+
 class Solo:
     """Training in one process: every window, no reductions, this process writes."""
 
@@ -159,7 +166,8 @@ class Solo:
         return float(np.mean(values))
 
     def summary(self, model) -> dict:
-        return {}
+        """For the run's config: the peak GPU memory, on a GPU."""
+        return peak_memory(self.device)
 
 
 class Group(Solo):
@@ -208,9 +216,16 @@ class Group(Solo):
     def summary(self, model) -> dict:
         """For the run's config: the group, and every rank's final-weights digest (a
         collective: every rank calls it)."""
-        digests: list = [None] * self.world_size
-        dist.all_gather_object(digests, parameter_digest(model.state_dict()))
-        return {"devices": self.world_size, "backend": self.backend, "parameters_sha256": digests}
+        mine = (parameter_digest(model.state_dict()), peak_memory(self.device))
+        ranks: list = [None] * self.world_size
+        dist.all_gather_object(ranks, mine)
+        memory = [m["peak_gpu_memory_gb"] for _, m in ranks if m]
+        return {
+            "devices": self.world_size,
+            "backend": self.backend,
+            "parameters_sha256": [digest for digest, _ in ranks],
+            **({"peak_gpu_memory_gb": max(memory)} if memory else {}),
+        }
 
 
 def join(device: str) -> Solo:

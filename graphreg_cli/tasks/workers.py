@@ -183,7 +183,7 @@ def _failure(failed, errors: Path, n: int) -> GraphregError:
     killed = [r for r in range(n) if not any((errors / f"{r}{o}").exists() for o in OUTCOMES)]
     if killed:
         rank = min(killed, key=lambda r: (r not in signals, r))
-        how = f" ({signals[rank]})" if rank in signals else ""
+        how = f" ({signals[rank]})" if rank in signals else " (out of memory, or a signal)"
         return WorkerFailed(f"rank {rank} of {n} was killed{how}")
     rank, failure = min(failed.failures.items(), key=lambda item: (item[1].timestamp, item[0]))
     crash = errors / f"{rank}.crash"
@@ -193,16 +193,18 @@ def _failure(failed, errors: Path, n: int) -> GraphregError:
 
 @contextlib.contextmanager
 def _quiet() -> Iterator[None]:
-    """Silence the launcher's own log (tracebacks of failed workers) while it runs."""
-    loggers = [logging.getLogger(name) for name in _QUIET]
-    levels = [lg.level for lg in loggers]
+    """Silence the launcher's own loggers (each sets its level, so one by one) while it runs:
+    tracebacks of failed workers, shutdown warnings, event records."""
+    known = logging.Logger.manager.loggerDict.items()
+    loggers = [lg for name, lg in known if name.startswith(_QUIET) and hasattr(lg, "disabled")]
+    states = [lg.disabled for lg in loggers]
     for lg in loggers:
-        lg.setLevel(logging.CRITICAL + 1)
+        lg.disabled = True
     try:
         yield
     finally:
-        for lg, lv in zip(loggers, levels):
-            lg.setLevel(lv)
+        for lg, state in zip(loggers, states):
+            lg.disabled = state
 
 
 @contextlib.contextmanager
