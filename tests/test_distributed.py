@@ -10,6 +10,7 @@ import hashlib
 import json
 import os
 import signal
+from dataclasses import replace
 from pathlib import Path
 
 import bbi
@@ -78,6 +79,21 @@ def test_rank_0_alone_wrote_the_run(two_rank_run):
         "4",
     ]  # one writer: no line twice
     assert "2 x cpu (gloo)" in output
+
+
+def test_two_ranks_follow_one_process_when_nothing_is_random(tiny_dataset, tmp_path):
+    """No dropout and every training chromosome in each step (one process) or in each
+    global step (two ranks, half each): the same gradients, so the same training."""
+    inputs, config = Inputs.from_folder(tiny_dataset), replace(CONFIG, dropout=0.0)
+    logs = []
+    for devices in (1, 2):
+        options = TrainOptions(epochs=5, device="cpu", devices=devices, batch_size=4 // devices)
+        train(inputs, tmp_path / str(devices), config, options)
+        logs.append(pd.read_csv(tmp_path / str(devices) / "train_log.tsv", sep="\t"))
+    one, two = logs
+    for column in ("train_loss", "val_mse"):
+        np.testing.assert_allclose(two[column], one[column], rtol=1e-5)
+    assert one["val_mse"].iloc[-1] < one["val_mse"].iloc[0]  # it did learn
 
 
 def test_a_two_rank_run_predicts_in_one_process_and_in_two(two_rank_run, tmp_path):
