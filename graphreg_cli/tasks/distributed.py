@@ -236,13 +236,13 @@ def join(device: str) -> Solo:
         return Solo(pick_device(device))
     kind = pick_device(device).type
     _need_nccl(kind)
-    rank_device_ = rank_device(kind, place.local_rank)
+    here = rank_device(kind, place.local_rank)
     backend = "nccl" if kind == "cuda" else "gloo"
     if not dist.is_initialized():
         os.environ.setdefault("MASTER_PORT", DEFAULT_PORT)
         dist.init_process_group(backend, rank=place.rank, world_size=place.world_size)
         atexit.register(leave)
-    return Group(place, rank_device_, backend)
+    return Group(place, here, backend)
 
 
 def leave() -> None:

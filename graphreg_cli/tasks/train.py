@@ -261,7 +261,8 @@ def train(
 
     ``val``/``test``: validation and test chromosomes (default: the split beside the inputs,
     else the last sixths); ``on_epoch(epoch, total, train_loss, val_mse, best)`` is called
-    after each epoch.
+    after each epoch (with ``options.devices > 1``, here on a helper thread, with rank 0's
+    figures: docs/scaling.md).
     """
     model_config, options = model_config or ModelConfig(), options or TrainOptions()
     if inputs.target is None:

@@ -81,8 +81,10 @@ def launch(n: int, task: Callable, args: tuple = (), on_message: Callable | None
     from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
     from torch.distributed.launcher.api import LaunchConfig, elastic_launch
 
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(PRELOAD)
+    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+    context = multiprocessing.get_context(method)
+    if method == "forkserver":
+        context.set_forkserver_preload(PRELOAD)
     queue = context.SimpleQueue()
     config = LaunchConfig(
         min_nodes=1,
@@ -93,7 +95,7 @@ def launch(n: int, task: Callable, args: tuple = (), on_message: Callable | None
         run_id=str(uuid.uuid4()),
         max_restarts=0,
         monitor_interval=0.1,
-        start_method="forkserver",
+        start_method=method,
     )
     level = logging.getLogger("graphreg_cli").getEffectiveLevel()
     with tempfile.TemporaryDirectory() as errors, _quiet(), _relay(queue, on_message):
@@ -116,7 +118,8 @@ def _worker(task: Callable, args: tuple, queue, errors: str, level: int):
     channel = Channel(int(os.environ["RANK"]), queue)
     _name_process(f"graphreg r{channel.rank}")
     local = int(os.environ.get("LOCAL_WORLD_SIZE", "1"))
-    torch.set_num_threads(max(1, len(os.sched_getaffinity(0)) // local))
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    torch.set_num_threads(max(1, (cores or 1) // local))
     library = logging.getLogger("graphreg_cli")
     library.setLevel(level)
     library.addHandler(_RelayLog(channel))
