@@ -187,12 +187,14 @@ def test_fewer_gpus_than_devices_is_one_line_with_the_fix(tiny_dataset, tmp_path
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
     args = ["train", str(tiny_dataset / "dnase.bw"), str(tiny_dataset / "contacts.bedpe")]
-    result = runner.invoke(app, [*args, "--device", "cuda", "--devices", "4", "-o", "x"])
+    result = runner.invoke(
+        app, [*args, "--device", "cuda", "--devices", "4", "-o", str(tmp_path / "x")]
+    )
     assert result.exit_code == 2
     (error,) = [line for line in result.output.splitlines() if line.startswith("graphreg: error")]
     assert "--devices 4: only 1 GPU(s) visible" in error
     assert "--devices 1 or fewer" in error and "--device cpu" in error
-    assert not Path("x").exists()
+    assert not (tmp_path / "x").exists()
 
 
 def test_missing_nccl_is_one_line_with_the_fix(tiny_dataset, monkeypatch):

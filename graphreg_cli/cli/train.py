@@ -207,7 +207,7 @@ def train(
         False, help="Continue an interrupted run in --out.", rich_help_panel=TRAINING
     ),
     device: Device = device_option(HARDWARE),
-    devices: int = devices_option("Train data-parallel", HARDWARE),
+    devices: int = devices_option("Train data-parallel (global batch N x --batch-size)", HARDWARE),
     precision: Precision = typer.Option(
         T.precision,
         help="bf16: the forward pass in bfloat16 autocast (GPUs from Ampere on; CPUs), "
