@@ -1,3 +1,4 @@
 from graphreg_cli.cli import main
 
-main()
+if __name__ == "__main__":  # worker processes (--devices) import this module again
+    main()

@@ -14,6 +14,7 @@ from graphreg_cli.cli.options import (
     Method,
     Part,
     device_option,
+    devices_option,
     float_option,
     genes_option,
     run_option,
@@ -63,6 +64,7 @@ def explain(
     steps: int = typer.Option(8, min=1, help="Points on the integrated-gradients path."),
     device: Device = device_option(),
     threads: int = threads_option(),
+    devices: int = devices_option("Explain the chromosomes"),
 ) -> None:
     """Score the elements that drive each gene: saliency, integrated gradients, in-silico
     deletion, ABC, distance (and GAT attention).
@@ -96,6 +98,7 @@ def explain(
             genes=genes,
             options=options,
             progress=lambda d, t: progress.update(task, completed=d, total=t),
+            devices=devices,
         )
     column = METHODS[method.value]
     if scores[column].isna().all() and len(scores):

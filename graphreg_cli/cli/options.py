@@ -15,7 +15,7 @@ from graphreg_cli.models.blocks import NORMS
 from graphreg_cli.models.gat import ATTENTIONS
 from graphreg_cli.tasks.attribution import BACKGROUNDS
 from graphreg_cli.tasks.heads import STAGES
-from graphreg_cli.tasks.inference import DEVICES, PATHS
+from graphreg_cli.tasks.inference import DEVICES, PATHS, PRECISIONS
 from graphreg_cli.tasks.ranking import METHODS
 from graphreg_cli.tasks.runs import DEFAULT_RUN, PARTS
 from graphreg_cli.tasks.train import LOSSES
@@ -32,6 +32,7 @@ EdgeMode = _choices("EdgeMode", EDGE_MODES)
 Transform = _choices("Transform", TRANSFORMS)
 ContactFormat = _choices("ContactFormat", CONTACT_FORMATS)
 Device = _choices("Device", DEVICES)
+Precision = _choices("Precision", PRECISIONS)
 Part = _choices("Part", PARTS)
 Method = _choices("Method", METHODS)
 Norm = _choices("Norm", NORMS)
@@ -90,3 +91,14 @@ def float_option(
         return value
 
     return typer.Option(default, *names, help=f"{help} [{allowed}]", callback=check, **kwargs)
+
+
+def devices_option(what: str, panel: str | None = None) -> int:
+    """``--devices N``: worker processes on this machine, one per GPU (or CPU processes)."""
+    return typer.Option(
+        1,
+        min=1,
+        help=f"{what} in N processes on this machine: one per GPU, or N CPU processes "
+        "without one (torch.distributed; docs/scaling.md).",
+        rich_help_panel=panel,
+    )

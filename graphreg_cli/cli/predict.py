@@ -14,6 +14,7 @@ from graphreg_cli.cli.options import (
     Device,
     Inference,
     device_option,
+    devices_option,
     genes_option,
     run_option,
     threads_option,
@@ -74,6 +75,7 @@ def predict(
     ),
     device: Device = device_option(),
     threads: int = threads_option(),
+    devices: int = devices_option("Predict the chromosomes"),
 ) -> None:
     """Predict CAGE on every chromosome and write it as a bigWig.
 
@@ -125,7 +127,9 @@ def predict(
         for track, path in predicted.items():
             console.print(f"wrote {path} (predicted {track}, {run.inputs.fine} bp bins)")
     else:
-        preds = run.predict(inputs=inputs, device=device.value, inference=inference.value)
+        preds = run.predict(
+            inputs=inputs, device=device.value, inference=inference.value, devices=devices
+        )
     if output is not None:
         write_prediction(output, sizes, preds, bin_size)
         console.print(f"wrote {output} ({len(preds)} chromosomes, {bin_size} bp bins)")

@@ -17,9 +17,11 @@ from graphreg_cli.cli.options import (
     Loss,
     ModelName,
     Norm,
+    Precision,
     Stage,
     Transform,
     device_option,
+    devices_option,
     float_option,
     threads_option,
 )
@@ -332,6 +334,13 @@ def train(
     ),
     device: Device = device_option(HARDWARE),
     threads: int = threads_option(HARDWARE),
+    devices: int = devices_option("Train data-parallel (global batch N x --batch-size)", HARDWARE),
+    precision: Precision = typer.Option(
+        T.precision,
+        help="bf16: the forward pass in bfloat16 autocast (GPUs from Ampere on; CPUs), "
+        "weights and loss in float32.",
+        rich_help_panel=HARDWARE,
+    ),
 ) -> None:
     """Train a model to predict CAGE from tracks (Epi-GraphReg) or from DNA (Seq-GraphReg).
 
@@ -343,7 +352,16 @@ def train(
     A checkpoint is saved whenever validation improves; Ctrl-C saves one too, and
     --resume continues exactly where it stopped. An existing run in OUT is never touched
     unless --overwrite (or --resume) is given.
+
+    --devices N trains on N GPUs (or N CPU processes), each on its share of the chromosomes:
+    the global batch is N x --batch-size. Several machines: torchrun --nnodes M
+    --nproc-per-node N -m graphreg_cli train ... (docs/scaling.md).
     """
+    from graphreg_cli.tasks.distributed import environment
+
+    place = environment()
+    if place is not None and place.rank != 0:
+        console.quiet = True  # under torchrun/srun, rank 0 speaks for the group
     set_threads(threads)
     check_out(out, resume, overwrite)  # before reading anything
     contact_options = ContactOptions(contacts_format.value, max_fdr, min_score, top_k)
@@ -404,10 +422,13 @@ def train(
         augment=augment,
         shift=shift,
         init=None if init is None else str(init),
+        devices=devices,
+        precision=precision.value,
     )
     console.print(
         f"training [bold]{model.value}[/] on {len(inputs.tracks)} track(s), "
         f"contacts {inputs.contacts}, target {', '.join(map(str, inputs.targets))}"
+        + (f", {devices} processes" if devices > 1 and place is None else "")
     )
     progress = EpochBar(epochs)
     try:
@@ -427,6 +448,14 @@ def train(
     r = run.result
     console.print(
         f"best validation loss {r['best_val_loss']:.4f} at epoch {r['best_epoch']} "
-        f"of {r['epochs_run']} ({r['seconds']:.1f} s on {r['device']}); run saved "
+        f"of {r['epochs_run']} ({r['seconds']:.1f} s on {_hardware(r)}); run saved "
         f"in [bold]{out}/[/]. Next: graphreg evaluate --model {out}"
     )
+
+
+def _hardware(result: dict) -> str:
+    """``cpu``, ``cuda:0``, or ``2 x cpu (gloo)`` for a data-parallel run."""
+    if result.get("devices", 1) > 1:
+        kind = result["device"].split(":")[0]
+        return f"{result['devices']} x {kind} ({result['backend']})"
+    return result["device"]

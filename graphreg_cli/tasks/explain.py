@@ -33,9 +33,11 @@ from torch_geometric.data import Data
 from graphreg_cli.data.tiles import Tiling, tile
 from graphreg_cli.errors import NAME_ONLY, SettingError, check_range
 from graphreg_cli.tasks import attribution
+from graphreg_cli.tasks.distributed import device_kind
 from graphreg_cli.tasks.inference import pick_device
 from graphreg_cli.tasks.ranking import METHODS
 from graphreg_cli.tasks.runs import PARTS
+from graphreg_cli.tasks.workers import balance, counter, map_parts
 
 
 @dataclass
@@ -151,10 +153,12 @@ def explain(
     device: str = "auto",
     options: ExplainOptions | None = None,
     progress=None,
+    devices: int = 1,
 ) -> pd.DataFrame:
     """Scores of every (gene, candidate) pair on the run's chromosomes of ``split``, with the
     gene's name (``gene_name``); ``genes`` replace the run's annotation. ``progress(done,
-    total)`` is called per chromosome."""
+    total)`` is called per chromosome; ``devices > 1`` spreads the chromosomes over that
+    many worker processes (rows stay in the run's chromosome order)."""
     from graphreg_cli.data.genes import gene_names
 
     if split not in PARTS:
@@ -168,15 +172,17 @@ def explain(
     wanted = run.chromosomes(split)
     if not wanted:
         raise SettingError(f"{{split}}: the run has no {split} chromosome", split=split)
-    dev = pick_device(device)
-    model = run.model(dev)  # a damaged run fails before the inputs are read
-    graphs, ready = run.load(wanted, replace(recorded, genes=genes))
-    frames = []
-    for i, (g, r) in enumerate(zip(graphs, ready)):
-        frames.append(explain_windows(model, g, r, len(recorded.tracks), options, run.tiling, dev))
-        if progress:
-            progress(i + 1, len(graphs))
-    scores = pd.concat(frames, ignore_index=True)
+    kind = device_kind(devices, device)
+    args = (run, genes, options)
+    if devices == 1:
+        frames = explain_part(wanted, pick_device(device), *args, counter(progress, len(wanted)))
+    else:
+        run.model(torch.device("cpu"))  # a damaged run fails here, not in every worker
+        sizes = {c: n for c, n in recorded.sizes().items() if c in wanted}
+        parts = map_parts(explain_part, balance(sizes, devices), kind, args, progress, len(wanted))
+        found = {chrom: frame for part in parts for chrom, frame in part.items()}
+        frames = {c: found[c] for c in wanted if c in found}
+    scores = pd.concat(list(frames.values()), ignore_index=True)
     names = gene_names(
         genes, recorded.sizes(), recorded.bin_size, recorded.gene_types, recorded.tss
     )
@@ -186,3 +192,18 @@ def explain(
         [names.get((c, int(b)), f"{c}:{b}") for c, b in zip(scores["chrom"], scores["gene_bin"])],
     )
     return scores
+
+
+def explain_part(chromosomes, device, run, genes, options, step=None) -> dict[str, pd.DataFrame]:
+    """:func:`explain_windows` of each of ``chromosomes`` on ``device`` in this process:
+    ``{chrom: scores}``; ``step()`` after each."""
+    recorded = run.inputs
+    model = run.model(device)  # a damaged run fails before the inputs are read
+    graphs, ready = run.load(chromosomes, replace(recorded, genes=genes))
+    frames = {}
+    for g, r in zip(graphs, ready):
+        n_tracks = len(recorded.tracks)
+        frames[g.chrom] = explain_windows(model, g, r, n_tracks, options, run.tiling, device)
+        if step:
+            step()
+    return frames

@@ -15,7 +15,6 @@ Models with the CAGE head alone train exactly as before (no augmentation, no α)
 
 from __future__ import annotations
 
-import numpy as np
 import torch
 from torch import nn
 
@@ -69,14 +68,18 @@ def head_loss(name: str, loss_fn, pred: dict, batch, own: torch.Tensor) -> torch
     return loss_fn(pred[name][own], batch[TARGETS[name]][own])
 
 
-def batch_loss(model, batch, options, epoch: int, generator: torch.Generator, loss_fn):
+def batch_loss(
+    model, batch, options, epoch: int, generator: torch.Generator, loss_fn, forward=None
+):
     """The training loss of one batch: CAGE alone for single-head models, else the stage's
-    weighted heads on an augmented batch (reverse complement, shift)."""
+    weighted heads on an augmented batch (reverse complement, shift). ``forward(batch)``:
+    how the heads are computed (default ``model(batch)``)."""
     loss = lambda p, t: loss_fn(options.loss, p, t)  # noqa: E731
+    forward = forward or model
     if not is_multihead(model):
-        return head_loss("cage", loss, model(batch), batch, scored_bins(batch))
+        return head_loss("cage", loss, forward(batch), batch, scored_bins(batch))
     batch = _augmented(batch, options, generator)
-    pred = model(batch)
+    pred = forward(batch)
     weights = {k: w for k, w in head_weights(options, epoch).items() if w > 0}
     return sum(w * head_loss(k, loss, pred, batch, batch.own) for k, w in weights.items())
 
@@ -96,14 +99,14 @@ def _augmented(batch, options, generator):
     return augment(batch, generator, options.augment, options.shift)
 
 
-def validate(model, graphs, device, tiling, options, loss_fn) -> tuple[float, float]:
-    """``(CAGE MSE, loss)`` on validation chromosomes, the loss with the final head weights
-    (so that epochs compare while α rises), each the mean over chromosomes."""
+def validate(model, graphs, device, tiling, options, loss_fn) -> tuple[list, list]:
+    """``(CAGE MSEs, losses)`` on validation chromosomes, one each per chromosome, the loss
+    with the final head weights (so that epochs compare while α rises)."""
     from graphreg_cli.tasks.inference import predict_heads
 
     weights = head_weights(options)
     preds = predict_heads(model, graphs, device, tiling, heads=tuple(weights) + ("cage",))
-    mse = float(np.mean([((p["cage"] - g.y.numpy()) ** 2).mean() for p, g in zip(preds, graphs)]))
+    mses = [((p["cage"] - g.y.numpy()) ** 2).mean() for p, g in zip(preds, graphs)]
     per_graph = []
     for p, g in zip(preds, graphs):
         total = 0.0
@@ -111,7 +114,7 @@ def validate(model, graphs, device, tiling, options, loss_fn) -> tuple[float, fl
             truth = g[TARGETS[name]]
             total += weight * loss_fn(options.loss, torch.from_numpy(p[name]), truth).item()
         per_graph.append(total)
-    return mse, float(np.mean(per_graph))
+    return mses, per_graph
 
 
 def prepare(model: nn.Module, options) -> None:

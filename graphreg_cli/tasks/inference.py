@@ -21,6 +21,7 @@ from graphreg_cli.errors import NAME_ONLY, SettingError
 
 DEVICES = ("auto", "cpu", "cuda")
 PATHS = ("auto", "once", "windows")  # how predictions are run: see predict_graphs
+PRECISIONS = ("fp32", "bf16")
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "SLURM_CPUS_PER_TASK")
 TRUNK_CHUNK = 1000  # nodes per trunk chunk: bounded memory on any chromosome
 
@@ -56,6 +57,23 @@ def pick_device(name: str) -> torch.device:
     if name == "cuda" and not torch.cuda.is_available():
         raise SettingError("{device}: no CUDA GPU is visible to PyTorch; use cpu", device=name)
     return torch.device(name)
+
+
+def check_precision(precision: str, kind: str) -> None:
+    """``fp32``, or ``bf16`` where the device has it (CPUs, CUDA GPUs from Ampere on)."""
+    if precision not in PRECISIONS:
+        raise SettingError(f"{{precision}}: choose {', '.join(PRECISIONS)}", precision=precision)
+    if precision == "bf16" and kind == "cuda" and not torch.cuda.is_bf16_supported():
+        raise SettingError(
+            "{precision}: this GPU has no bfloat16 (Ampere and newer have it); use fp32",
+            precision=precision,
+        )
+
+
+def autocast(precision: str, device: torch.device):
+    """The context a training forward pass runs in: bfloat16 autocast on ``device``'s type
+    for ``bf16`` (weights, gradients and the loss stay float32), nothing for ``fp32``."""
+    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bf16")
 
 
 SEQUENCE_BASES_PER_BATCH = 8_000_000  # sequence models: DNA per forward pass

@@ -7,11 +7,15 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from graphreg_cli.data.inputs import Inputs
+from graphreg_cli.data.naming import chromosomes_of
 from graphreg_cli.errors import NAME_ONLY, OutputError, SettingError
 from graphreg_cli.io.bigwig import bigwig_chroms, n_bins, write_bigwig
+from graphreg_cli.tasks.distributed import device_kind
 from graphreg_cli.tasks.inference import pick_device, predict_graphs
+from graphreg_cli.tasks.workers import balance, map_parts
 
 logger = logging.getLogger(__name__)
 
@@ -40,15 +44,39 @@ def new_inputs(run, tracks=None, contacts=None, genes=None) -> Inputs | None:
     return replace(recorded, **changes)
 
 
-def predict(run, chromosomes=None, inputs: Inputs | None = None, device="auto", inference="auto"):
+def predict(
+    run,
+    chromosomes=None,
+    inputs: Inputs | None = None,
+    device="auto",
+    inference="auto",
+    devices=1,
+):
     """Predictions of a run's best model: ``{chrom: (n_bins,) float32}`` for ``chromosomes``
-    (default all) of ``inputs`` (default the run's own, without reading the target);
-    ``inference``: see :func:`graphreg_cli.tasks.inference.predict_graphs`."""
+    (default all) of ``inputs`` (default the run's own, without reading the target), in the
+    tracks' order; ``inference``: see :func:`graphreg_cli.tasks.inference.predict_graphs`;
+    ``devices > 1`` spreads the chromosomes over that many worker processes."""
     inputs = inputs or replace(run.inputs, target=None)
-    dev = pick_device(device)
-    model = run.model(dev)
+    kind = device_kind(devices, device)
+    if devices == 1:
+        return predict_part(chromosomes, pick_device(device), run, inputs, inference)
+    run.model(torch.device("cpu"))  # a damaged run fails here, not in every worker
+    sizes, _ = chromosomes_of(inputs.tracks, None)
+    wanted = {c: n for c, n in sizes.items() if chromosomes is None or c in chromosomes}
+    parts = balance(wanted, devices)
+    merged = {}
+    for preds in map_parts(predict_part, parts, kind, (run, inputs, inference)):
+        merged.update(preds)
+    return {c: merged[c] for c in wanted if c in merged}
+
+
+def predict_part(
+    chromosomes, device, run, inputs: Inputs, inference="auto", step=None
+) -> dict[str, np.ndarray]:
+    """:func:`predict` of ``chromosomes`` on ``device`` in this process."""
+    model = run.model(device)  # a damaged run fails before the inputs are read
     graphs, ready = run.load(chromosomes, inputs)
-    preds = predict_graphs(model, ready, dev, run.tiling, inference=inference)
+    preds = predict_graphs(model, ready, device, run.tiling, inference=inference)
     return {g.chrom: p for g, p in zip(graphs, preds)}
 
 

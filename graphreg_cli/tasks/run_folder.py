@@ -99,6 +99,11 @@ class RunFolder:
             with atomic_text(self.path / "train_log.tsv") as handle:
                 handle.write(log_header)
 
+    def log(self, line: str) -> None:
+        """Append ``line`` to the training log."""
+        with open(self.path / "train_log.tsv", "a") as handle:
+            handle.write(line)
+
     def promote(self) -> None:
         """Make the staging folder the run folder ``out`` (once, after the first checkpoint):
         an earlier run there is renamed aside, the new one renamed in, the old removed."""
@@ -162,3 +167,23 @@ def truncate_log(path: Path, header: str, epoch: int) -> None:
                 kept.append(line)
     with atomic_text(path) as handle:
         handle.write("".join(kept))
+
+
+class NoFolder:
+    """What ranks other than 0 of a data-parallel run write: nothing (rank 0 keeps the run
+    folder)."""
+
+    def __init__(self, out: Path):
+        self.out = self.path = Path(out)
+
+    def start(self, config: dict, log_header: str, epoch: int) -> None:
+        pass
+
+    def log(self, line: str) -> None:
+        pass
+
+    def promote(self) -> None:
+        pass
+
+    def discard(self) -> None:
+        pass

@@ -112,13 +112,15 @@ class Run:
         inputs: Inputs | None = None,
         device: str = "auto",
         inference: str = "auto",
+        devices: int = 1,
     ) -> dict[str, np.ndarray]:
         """Predicted CAGE ``{chrom: (n_bins,) float32}`` on the run's inputs (or ``inputs``:
         new tracks and contacts, as many tracks as the model was trained on); ``inference``
-        ``once`` (trunk once per chromosome), ``windows`` or ``auto``."""
+        ``once`` (trunk once per chromosome), ``windows`` or ``auto``; ``devices``: worker
+        processes to spread the chromosomes over."""
         from graphreg_cli.tasks.predict import predict
 
-        return predict(self, chromosomes, inputs, device, inference)
+        return predict(self, chromosomes, inputs, device, inference, devices)
 
     def evaluate(self, split: str = "test", device: str = "auto", **options) -> dict:
         """The study's metrics on ``split``; see :func:`graphreg_cli.tasks.evaluate.evaluate`."""

@@ -10,7 +10,6 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch_geometric.data import Batch, Data
@@ -22,7 +21,7 @@ from graphreg_cli.data.inputs import Inputs
 from graphreg_cli.data.tiles import Tiling, tile_all
 from graphreg_cli.errors import NAME_ONLY, RunError, SettingError, check_range
 from graphreg_cli.models import SEQUENCE_MODELS, ModelConfig, build_model
-from graphreg_cli.tasks import heads
+from graphreg_cli.tasks import distributed, heads
 from graphreg_cli.tasks.checkpoint import (
     load_pt,
     load_weights,
@@ -30,9 +29,9 @@ from graphreg_cli.tasks.checkpoint import (
     rng_state,
     seed_everything,
 )
-from graphreg_cli.tasks.inference import pick_device, predict_graphs
-from graphreg_cli.tasks.run_folder import RunFolder, check_out
-from graphreg_cli.tasks.runs import CHECKPOINT, CONFIG, LOG, WEIGHTS, Run, save_json, save_tensors
+from graphreg_cli.tasks.inference import autocast, check_precision, predict_graphs
+from graphreg_cli.tasks.run_folder import NoFolder, RunFolder, check_out
+from graphreg_cli.tasks.runs import CHECKPOINT, CONFIG, WEIGHTS, Run, save_json, save_tensors
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +68,8 @@ class TrainOptions:
     augment: bool = True  # random reverse complement of each batch
     shift: int = 3  # random shift of the DNA by up to this many bp
     init: str | None = None  # run folder whose weights to start from
+    devices: int = 1  # data-parallel processes (GPUs, or CPU processes): docs/scaling.md
+    precision: str = "fp32"  # or bf16: the training forward pass under bfloat16 autocast
 
     def check(self) -> None:
         """SettingError for settings that cannot train (the CLI refuses them when parsing)."""
@@ -79,6 +80,7 @@ class TrainOptions:
         check_range("stride", self.stride, low=1)
         check_range("checkpoint_every", self.checkpoint_every, low=1)
         check_range("seed", self.seed, low=0, high=MAX_SEED)
+        check_range("devices", self.devices, low=1)
         if self.loss not in LOSSES:
             raise SettingError(f"{{loss}}: choose {' or '.join(LOSSES)}", loss=self.loss)
 
@@ -139,10 +141,14 @@ class Progress:
 
 
 class Trainer:
-    """One model, its optimiser and learning-rate schedule, stepped epoch by epoch."""
+    """One model, its optimiser and learning-rate schedule, stepped epoch by epoch; in a
+    process group (``group``) one rank of data-parallel training."""
 
-    def __init__(self, model, options: TrainOptions, device: torch.device):
+    def __init__(self, model, options: TrainOptions, device: torch.device, group=None):
         self.model, self.options, self.device = model, options, device
+        self.group = group or distributed.Solo(device)
+        # what trains: DDP(model) in a group (unused parameters: a stage's idle head)
+        self.net = self.group.wrap(model, options.seed, heads.is_multihead(model))
         self.optimiser = torch.optim.Adam(model.parameters(), lr=options.lr)
         self.scheduler = None
         if options.lr_patience:
@@ -156,13 +162,16 @@ class Trainer:
 
     def batches(self, windows: list[Data]) -> list[Batch]:
         """This epoch's batches of ``batch_size`` windows in a shuffled order (all at once
-        for ``batch_size`` 0 or at least the number of windows)."""
+        for ``batch_size`` 0 or at least the number of windows); in a group, of this rank's
+        share."""
         size = self.options.batch_size or len(windows)
-        if size >= len(windows):
+        order = self.group.shard(len(windows), self.progress.epoch + 1, self.options.seed)
+        if order is None and size >= len(windows):
             if self._whole is None:
                 self._whole = Batch.from_data_list(windows).to(self.device)
             return [self._whole]
-        order = torch.randperm(len(windows), generator=self.generator).tolist()
+        if order is None:
+            order = torch.randperm(len(windows), generator=self.generator).tolist()
         return [
             Batch.from_data_list([windows[i] for i in order[j : j + size]]).to(self.device)
             for j in range(0, len(order), size)
@@ -175,30 +184,44 @@ class Trainer:
         losses, epoch = [], self.progress.epoch + 1
         for batch in self.batches(windows):
             self.optimiser.zero_grad()
-            loss = heads.batch_loss(self.model, batch, self.options, epoch, self.generator, loss_fn)
+            loss = heads.batch_loss(
+                self.model, batch, self.options, epoch, self.generator, loss_fn, self.forward
+            )
             loss.backward()
             self.optimiser.step()
             losses.append(loss.item())
-        return float(np.mean(losses))
+        return self.group.mean(losses)
+
+    def forward(self, batch: Batch) -> dict[str, torch.Tensor]:
+        """The training forward pass: through DDP in a group, under bfloat16 autocast for
+        ``precision`` bf16 (the heads back in float32 for the loss)."""
+        with autocast(self.options.precision, self.device):
+            out = self.net(batch)
+        return {name: value.float() for name, value in out.items()}
 
     def validate(self, graphs: list[Data], tiling: Tiling) -> tuple[float, float]:
         """``(MSE, loss)`` on the validation chromosomes' bins of known target, each the mean
-        over chromosomes."""
+        over chromosomes (in a group each rank predicts its share and the means are
+        reduced)."""
+        graphs, mean = self.group.part(graphs), self.group.mean
         if heads.is_multihead(self.model):
-            return heads.validate(self.model, graphs, self.device, tiling, self.options, loss_fn)
+            mses, losses = heads.validate(
+                self.model, graphs, self.device, tiling, self.options, loss_fn
+            )
+            return mean(mses), mean(losses)
         preds = predict_graphs(self.model, graphs, self.device, tiling)
         pairs = []
         for p, g in zip(preds, graphs):
             k = known(g).numpy()
             if k.any():
                 pairs.append((p[k], g.y.numpy()[k]))
-        mse = float(np.mean([((p - y) ** 2).mean() for p, y in pairs]))
+        mse = mean([((p - y) ** 2).mean() for p, y in pairs])
         if self.options.loss == "mse":
             return mse, mse
         losses = [
             loss_fn(self.options.loss, torch.from_numpy(p), torch.from_numpy(y)) for p, y in pairs
         ]
-        return mse, float(np.mean([v.item() for v in losses]))
+        return mse, mean([v.item() for v in losses])
 
     def record(self, epoch: int, val_loss: float) -> bool:
         """Update the schedule (after ``min_epochs``) and the best model after ``epoch``;
@@ -242,7 +265,9 @@ class Trainer:
 
     def save(self, out: Path, state: dict | None = None) -> None:
         """The best weights (``model.pt``) and everything to resume (``checkpoint.pt``:
-        ``state``, default the current one)."""
+        ``state``, default the current one); in a group, rank 0 alone writes."""
+        if not self.group.is_main:
+            return
         p = self.progress
         if p.best_weights is not None:
             save_tensors(p.best_weights, out / WEIGHTS)
@@ -302,8 +327,9 @@ def train(
 
     ``val``/``test``: validation and test chromosomes (default: the split beside the inputs,
     else the last sixths); ``on_epoch(epoch, total, train_loss, val_mse, best)`` is called
-    after each epoch. A run already in ``out`` is continued with ``resume`` or replaced with
-    ``overwrite`` (only once the new run has a checkpoint), else refused.
+    after each epoch (with ``options.devices > 1``, here on a helper thread, with rank 0's
+    figures: docs/scaling.md). A run already in ``out`` is continued with ``resume`` or
+    replaced with ``overwrite`` (only once the new run has a checkpoint), else refused.
     """
     model_config, options = model_config or ModelConfig(), options or TrainOptions()
     if inputs.target is None:
@@ -313,7 +339,13 @@ def train(
     inputs, options = _for_model(inputs.resolved(), options, model_config.name)
     out = Path(out)
     check_out(out, resume, overwrite)
-    device = pick_device(options.device)
+    check_precision(options.precision, distributed.device_kind(options.devices, options.device))
+    if options.devices > 1 and distributed.environment() is None:
+        return distributed.train_in_workers(
+            inputs, out, model_config, options, val, test, resume, on_epoch, overwrite
+        )
+    group = distributed.join(options.device)  # alone, or one rank of torchrun/srun/--devices
+    device = group.device
     if options.gene_input and inputs.genes is None:
         logger.info(
             "no genes given: the model cannot tell gene bins from enhancers; training "
@@ -327,7 +359,7 @@ def train(
     seed_everything(options.seed)
     model = build_model(model_config)
     heads.prepare(model, options)
-    trainer = Trainer(model.to(device), options, device)
+    trainer = Trainer(model.to(device), options, device, group)
     config = run_config(inputs, model_config, options, data)
     if resume:
         _check_resumable(out, config)
@@ -336,7 +368,7 @@ def train(
             f"resuming at epoch {trainer.progress.epoch + 1} "
             f"(best val so far {trainer.progress.best:.4f})"
         )
-    folder = RunFolder(out, resume)
+    folder = RunFolder(out, resume) if group.is_main else NoFolder(out)
     clock = time.perf_counter()
     try:
         folder.start(config, LOG_HEADER, trainer.progress.epoch)
@@ -356,8 +388,10 @@ def train(
         "best_val_loss": p.best,
         "seconds": round(time.perf_counter() - clock, 2),
         "device": str(device),
+        **group.summary(trainer.model),
     }
-    save_json(config, out / CONFIG)
+    if group.is_main:
+        save_json(config, out / CONFIG)
     return Run(out, config)
 
 
@@ -416,11 +450,10 @@ def _epochs(trainer: Trainer, data: TrainingData, folder: RunFolder, on_epoch, c
         val_mse, val_loss = trainer.validate(data.val, data.tiling)
         _check_finite(epoch, train_loss, val_loss, options.lr)
         improved = trainer.record(epoch, val_loss)
-        with open(folder.path / LOG, "a") as handle:
-            handle.write(
-                f"{epoch}\t{train_loss:.6g}\t{val_mse:.6g}\t{val_loss:.6g}\t"
-                f"{time.perf_counter() - clock:.2f}\n"
-            )
+        folder.log(
+            f"{epoch}\t{train_loss:.6g}\t{val_mse:.6g}\t{val_loss:.6g}\t"
+            f"{time.perf_counter() - clock:.2f}\n"
+        )
         trainer.snapshot()
         if improved or epoch % options.checkpoint_every == 0:
             trainer.save(folder.path, trainer.last)
