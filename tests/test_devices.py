@@ -10,32 +10,51 @@ from torch_geometric.data import Batch, Data
 
 from graphreg_cli.data.inputs import Inputs
 from graphreg_cli.errors import SettingError
-from graphreg_cli.models import MODEL_NAMES, ModelConfig, build_model
+from graphreg_cli.models import MODEL_NAMES, SEQUENCE_MODELS, ModelConfig, build_model
 from graphreg_cli.tasks import attribution
 from graphreg_cli.tasks.inference import check_precision
 from graphreg_cli.tasks.train import TrainOptions, train
 
+TRACK_MODELS = [name for name in MODEL_NAMES if name not in SEQUENCE_MODELS]
+SEQ_BIN, SEQ_FINE = 1000, 100  # sequence models: small graph bins of 10 input bins
 
-def _graph(n: int, pool: int, seed: int) -> Data:
+
+def _graph(n: int, pool: int, seed: int, sequence: bool = False) -> Data:
     g = torch.Generator().manual_seed(seed)
     shape = (n, 2) if pool == 1 else (n, pool, 2)
     edges = torch.randint(0, n, (2, 3 * n), generator=g)
-    return Data(x=torch.rand(shape, generator=g), edge_index=edges, edge_weight=torch.rand(3 * n))
+    graph = Data(x=torch.rand(shape, generator=g), edge_index=edges, edge_weight=torch.rand(3 * n))
+    if sequence:
+        graph.seq = torch.randint(0, 4, (n, SEQ_BIN), generator=g, dtype=torch.uint8)
+    return graph
 
 
-@pytest.mark.parametrize("pool", [1, 4])
-@pytest.mark.parametrize("name", MODEL_NAMES)
+def _config(name: str, pool: int) -> ModelConfig:
+    if name in SEQUENCE_MODELS:
+        return ModelConfig(name, 2, channels=8, heads=2, fine=SEQ_FINE, pool=SEQ_BIN // SEQ_FINE)
+    return ModelConfig(name, 2, channels=8, cnn_layers=2, graph_layers=1, heads=2, pool=pool)
+
+
+@pytest.mark.parametrize(
+    "name, pool",
+    [(name, pool) for name in TRACK_MODELS for pool in (1, 4)]
+    + [(name, SEQ_BIN // SEQ_FINE) for name in SEQUENCE_MODELS],
+)
 def test_models_make_no_tensor_off_their_device(name, pool):
     """Under ``torch.device("meta")`` every tensor created without an explicit device lands
     on ``meta`` and clashes with the CPU model and data, as a CPU tensor would with a GPU."""
-    config = ModelConfig(name, 2, channels=8, cnn_layers=2, graph_layers=1, heads=2, pool=pool)
-    model = build_model(config)
-    for graphs in ([_graph(40, pool, 0)], [_graph(40, pool, 1), _graph(30, pool, 2)]):
+    model = build_model(_config(name, pool))
+    sequence = name in SEQUENCE_MODELS
+    for graphs in (
+        [_graph(40, pool, 0, sequence)],
+        [_graph(40, pool, 1, sequence), _graph(30, pool, 2, sequence)],
+    ):
         batch = Batch.from_data_list(graphs)
         model.zero_grad()
         with torch.device("meta"):
-            cage = model(batch)["cage"]
-            cage.sum().backward()
+            out = model(batch)  # sequence models: an epigenome head too
+            cage = out["cage"]
+            sum(head.sum() for head in out.values()).backward()
         assert cage.device.type == "cpu" and torch.isfinite(cage).all()
         assert cage.shape == (sum(g.num_nodes for g in graphs),)
         grads = [p.grad for p in model.parameters()]

@@ -82,9 +82,11 @@ def test_rank_0_alone_wrote_the_run(two_rank_run):
 
 
 def test_two_ranks_follow_one_process_when_nothing_is_random(tiny_dataset, tmp_path):
-    """No dropout and every training chromosome in each step (one process) or in each
-    global step (two ranks, half each): the same gradients, so the same training."""
-    inputs, config = Inputs.from_folder(tiny_dataset), replace(CONFIG, dropout=0.0)
+    """No dropout, a per-chromosome norm (BatchNorm normalises over each rank's own batch),
+    and every training chromosome in each step (one process) or in each global step (two
+    ranks, half each): the same gradients, so the same training."""
+    config = replace(CONFIG, dropout=0.0, norm="instance")
+    inputs = Inputs.from_folder(tiny_dataset)
     logs = []
     for devices in (1, 2):
         options = TrainOptions(epochs=5, device="cpu", devices=devices, batch_size=4 // devices)

@@ -176,7 +176,7 @@ def test_ctrl_c_in_the_first_epoch_leaves_the_old_run(inputs, tmp_path, monkeypa
     out = tmp_path / "run"
     train(inputs, "gat", out, epochs=1, **SMALL)
     before = _files(out)
-    from graphreg_cli.tasks.train import Trainer
+    from graphreg_cli.tasks.trainer import Trainer
 
     def interrupted(self, windows):
         raise KeyboardInterrupt

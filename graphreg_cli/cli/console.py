@@ -54,3 +54,23 @@ def show_library_log() -> None:
     if not any(isinstance(h, _Notes) for h in logger.handlers):
         logger.addHandler(_Notes())
     logger.setLevel(logging.INFO)
+
+
+class EpochBar:
+    """A progress bar that appears with the first epoch, so that what fails while the inputs
+    are read is a single error line."""
+
+    def __init__(self, epochs: int):
+        self.epochs, self.bar, self.task = epochs, None, None
+
+    def update(self, epoch, total, train_loss, val_mse, best) -> None:
+        if self.bar is None:
+            self.bar = progress_bar()
+            self.bar.start()
+            self.task = self.bar.add_task("training", total=self.epochs)
+        losses = f"loss {train_loss:.4f}  val MSE {val_mse:.4f}  best {best:.4f}"
+        self.bar.update(self.task, completed=epoch, description=f"epoch {epoch}: {losses}")
+
+    def stop(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import fields, replace
+from enum import Enum
 from pathlib import Path
 
 import typer
 
-from graphreg_cli.cli.console import console, progress_bar
+from graphreg_cli.cli.console import EpochBar, console
 from graphreg_cli.cli.inputs import TssLevel, chroms, resolve_inputs, split_options
 from graphreg_cli.cli.options import (
     Attention,
@@ -38,26 +39,17 @@ from graphreg_cli.tasks.train import train as run_training
 M, T = ModelConfig(), TrainOptions()
 INPUTS, MODEL, TRAINING, HARDWARE = "Inputs", "Model", "Training", "Hardware"
 SEQUENCE = "Sequence models (seq-gat, seq-cnn)"
-
-
-class EpochBar:
-    """A progress bar that appears with the first epoch, so that what fails while the inputs
-    are read is a single error line."""
-
-    def __init__(self, epochs: int):
-        self.epochs, self.bar, self.task = epochs, None, None
-
-    def update(self, epoch, total, train_loss, val_mse, best) -> None:
-        if self.bar is None:
-            self.bar = progress_bar()
-            self.bar.start()
-            self.task = self.bar.add_task("training", total=self.epochs)
-        losses = f"loss {train_loss:.4f}  val MSE {val_mse:.4f}  best {best:.4f}"
-        self.bar.update(self.task, completed=epoch, description=f"epoch {epoch}: {losses}")
-
-    def stop(self) -> None:
-        if self.bar is not None:
-            self.bar.stop()
+# options that are ModelConfig fields (TrainOptions takes every option named as its fields)
+MODEL_OPTIONS = (
+    "channels",
+    "cnn_layers",
+    "graph_layers",
+    "heads",
+    "dropout",
+    "norm",
+    "attention",
+    "edge_scores",
+)
 
 
 def train(
@@ -357,6 +349,7 @@ def train(
     the global batch is N x --batch-size. Several machines: torchrun --nnodes M
     --nproc-per-node N -m graphreg_cli train ... (docs/scaling.md).
     """
+    values = dict(locals())  # the options, by name, for ModelConfig and TrainOptions
     from graphreg_cli.tasks.distributed import environment
 
     place = environment()
@@ -389,42 +382,9 @@ def train(
     val, test = split_options(inputs, fold, val_chroms, test_chroms)
     if inputs.target is None:
         raise SettingError("no target: give the CAGE bigWig as {target}", target=NAME_ONLY)
-    config = ModelConfig(
-        name=model.value,
-        channels=channels,
-        cnn_layers=cnn_layers,
-        graph_layers=graph_layers,
-        heads=heads,
-        dropout=dropout,
-        norm=norm.value,
-        attention=attention.value,
-        edge_scores=edge_scores,
-    )
-    options = TrainOptions(
-        epochs=epochs,
-        lr=lr,
-        batch_size=batch_size,
-        patience=patience,
-        lr_patience=lr_patience,
-        min_epochs=min_epochs,
-        loss=loss.value,
-        seed=seed,
-        device=device.value,
-        gene_input=gene_input,
-        edges=edges.value,
-        transform=transform.value,
-        window=window,
-        stride=stride,
-        stage=stage.value,
-        alpha_start=alpha_start,
-        alpha_end=alpha_end,
-        alpha_epochs=alpha_epochs,
-        augment=augment,
-        shift=shift,
-        init=None if init is None else str(init),
-        devices=devices,
-        precision=precision.value,
-    )
+    config = ModelConfig(name=model.value, **_picked(values, MODEL_OPTIONS))
+    training = [f.name for f in fields(TrainOptions) if f.name in values]
+    options = TrainOptions(**{**_picked(values, training), "init": init and str(init)})
     console.print(
         f"training [bold]{model.value}[/] on {len(inputs.tracks)} track(s), "
         f"contacts {inputs.contacts}, target {', '.join(map(str, inputs.targets))}"
@@ -459,3 +419,8 @@ def _hardware(result: dict) -> str:
         kind = result["device"].split(":")[0]
         return f"{result['devices']} x {kind} ({result['backend']})"
     return result["device"]
+
+
+def _picked(values: dict, names) -> dict:
+    """``values`` of ``names``, choices (Enums) by their value."""
+    return {n: values[n].value if isinstance(values[n], Enum) else values[n] for n in names}

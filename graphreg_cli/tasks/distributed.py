@@ -165,6 +165,9 @@ class Solo:
     def mean(self, values: list[float]) -> float:
         return float(np.mean(values))
 
+    def sync_buffers(self, model) -> None:
+        """Make the model's buffers (BatchNorm running statistics) the same on every rank."""
+
     def summary(self, model) -> dict:
         """For the run's config: the peak GPU memory, on a GPU."""
         return peak_memory(self.device)
@@ -213,6 +216,16 @@ class Group(Solo):
         )
         dist.all_reduce(total)
         return float(total[0] / total[1])
+
+    def sync_buffers(self, model) -> None:
+        """Average the floating-point buffers over the ranks: each rank's BatchNorm keeps
+        running statistics of its own batches, so that after an epoch they differ; their
+        mean is the same on every rank (and estimates the statistics of all batches)."""
+        with torch.no_grad():
+            for buffer in model.buffers():
+                if buffer.is_floating_point():
+                    dist.all_reduce(buffer)
+                    buffer /= self.world_size
 
     def summary(self, model) -> dict:
         """For the run's config: the group, and every rank's final-weights digest (a
