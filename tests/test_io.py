@@ -185,11 +185,20 @@ def test_atomic_path_leaves_nothing_on_failure(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["x.txt"]
 
 
+@pytest.mark.parametrize("fast", [True, False], ids=["pybigtools", "pyBigWig"])
 @pytest.mark.parametrize("step", [1, 7, 250])
-def test_bigwig_binning_paths_agree_with_a_per_base_reference(tmp_path, step):
+def test_bigwig_binning_paths_agree_with_a_per_base_reference(tmp_path, step, fast, monkeypatch):
     """Binned tracks (summed from intervals) and base-resolution ones (summed from bases)
-    give the same per-bin means as a direct per-base computation, gaps counting as 0."""
+    give the same per-bin means as a direct per-base computation, gaps counting as 0, the
+    chromosome's partial last bin over its own length: through pybigtools (the fast path)
+    and through pyBigWig alone."""
     import pyBigWig
+
+    from graphreg_cli.io import bigwig
+    from graphreg_cli.io.bigwig_sums import bin_sums, open_sums
+
+    if not fast:
+        monkeypatch.setattr(bigwig, "open_sums", lambda path: None)
 
     length, bin_size = 123_457, 1000
     rng = np.random.default_rng(step)
@@ -212,6 +221,31 @@ def test_bigwig_binning_paths_agree_with_a_per_base_reference(tmp_path, step):
     expected = np.add.reduceat(base, np.arange(0, length, bin_size))
     expected /= np.diff(np.append(np.arange(0, length, bin_size), length))
     np.testing.assert_allclose(read_bigwig(path, bin_size)["chr1"], expected, rtol=1e-5)
+    if fast:  # the fast path served this file itself
+        assert bin_sums(open_sums(path), "chr1", length, bin_size) is not None
+
+
+def test_a_stored_nan_reads_as_zero_through_either_reader(tmp_path):
+    """pybigtools sums a stored NaN into a NaN bin; graphreg then reads the chromosome
+    through pyBigWig, where NaN counts as 0, like a base without data (so a bin half NaN,
+    half 2.0 sums to 100, where pybigtools' fillna would give 0)."""
+    import pyBigWig
+
+    from graphreg_cli.io.bigwig_sums import bin_sums, open_sums
+
+    path = tmp_path / "nan.bw"
+    handle = pyBigWig.open(str(path), "w")
+    handle.addHeader([("chr1", 1050)])
+    handle.addEntries(
+        ["chr1"] * 4,
+        [0, 100, 150, 1000],
+        ends=[100, 150, 200, 1050],
+        values=[2.0, np.nan, 2.0, 4.0],
+    )
+    handle.close()
+    assert bin_sums(open_sums(path), "chr1", 1050, 100) is None
+    sums = read_bigwig(path, 100, stat="sum")["chr1"]
+    np.testing.assert_allclose(sums, [200.0, 100.0, 0, 0, 0, 0, 0, 0, 0, 0, 200.0])
 
 
 @pytest.mark.parametrize(

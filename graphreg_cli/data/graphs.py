@@ -21,6 +21,7 @@ from graphreg_cli.data.naming import chromosomes_of
 from graphreg_cli.data.resolution import check_resolutions
 from graphreg_cli.errors import preview
 from graphreg_cli.io.bigwig import missing_bins, n_bins, open_bigwig, read_bins
+from graphreg_cli.io.bigwig_sums import open_sums
 
 logger = logging.getLogger(__name__)
 
@@ -119,17 +120,22 @@ class _Reader:
 
     def __enter__(self) -> _Reader:
         self.handles = {p: open_bigwig(p) for p in self.paths}
+        self.sums = {p: open_sums(p) for p in self.paths}  # the fast reader, where it opens
         return self
 
     def __exit__(self, *exc) -> None:
         for handle in self.handles.values():
             handle.close()
+        for reader in self.sums.values():
+            if reader is not None:
+                reader.close()
 
     def tracks(self, chrom: str, count: int) -> np.ndarray:
         """``(count, n_tracks)`` or ``(count, pool, n_tracks)`` float32 (see load_graphs)."""
         inputs, columns = self.inputs, []
         for path in inputs.tracks:
-            values = read_bins(self.handles[path], self.names[path][chrom], inputs.fine)
+            name = self.names[path][chrom]
+            values = read_bins(self.handles[path], name, inputs.fine, sums_reader=self.sums[path])
             if not values.any():
                 self.empty.setdefault(path.name, []).append(chrom)
             columns.append(_fit(values, count * inputs.pool))
@@ -144,7 +150,7 @@ class _Reader:
         y, missing = np.zeros(count, np.float32), np.zeros(count, bool)
         for path in self.inputs.targets:  # minus strands may be written negative
             handle, name = self.handles[path], self.names[path][chrom]
-            values = read_bins(handle, name, self.inputs.bin_size)
+            values = read_bins(handle, name, self.inputs.bin_size, sums_reader=self.sums[path])
             if (values < 0).any():
                 self.negative.add(path.name)
             y += np.abs(values)

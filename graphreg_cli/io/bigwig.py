@@ -1,6 +1,8 @@
 """bigWig tracks as per-bin arrays (pyBigWig).
 
-Reading uses ``values(numpy=True)`` + reshape (``stats(nBins=)`` is ~60x slower). pyBigWig
+Reading sums bins through pybigtools where it can (:mod:`graphreg_cli.io.bigwig_sums`, 3-4x
+faster), else from pyBigWig's intervals or ``values(numpy=True)`` + reshape (``stats(nBins=)``
+is ~60x slower). pyBigWig
 writes NaN/inf, ends past the chromosome and out-of-order entries without complaint and readers
 then crash, so :func:`write_bigwig` validates everything before the first byte is written.
 """
@@ -24,6 +26,7 @@ import pyBigWig
 
 from graphreg_cli.errors import GraphregError, InputError, OutputError, os_reason, preview
 from graphreg_cli.io.atomic import atomic_path, is_special
+from graphreg_cli.io.bigwig_sums import bin_sums, open_sums
 
 LIBBIGWIG_LINE = re.compile(r"^\[\w+\]")  # libBigWig prefixes its messages with [function]
 
@@ -112,18 +115,24 @@ def _binned_sums(handle, chrom: str, length: int, bin_size: int) -> np.ndarray:
     return sums
 
 
-def read_bins(handle, chrom: str, bin_size: int, stat: str = "mean") -> np.ndarray:
+def read_bins(
+    handle, chrom: str, bin_size: int, stat: str = "mean", sums_reader=None
+) -> np.ndarray:
     """Per-bin values of one chromosome from an open bigWig handle.
 
     Returns ``(n_bins,)`` float32; bases without data count as 0. ``stat`` is ``"mean"``
     (over the bin's bases; the last, partial bin over its own length) or ``"sum"``.
+    ``sums_reader``: the same file opened by :func:`graphreg_cli.io.bigwig_sums.open_sums`,
+    the fast path (pyBigWig's where it cannot serve).
     """
     length = handle.chroms(chrom)
     if length is None:
         raise GraphregError(f"{chrom} is not in this bigWig")
     if stat not in ("mean", "sum"):
         raise ValueError(f"unknown stat {stat!r}")
-    sums = _binned_sums(handle, chrom, length, bin_size)
+    sums = None if sums_reader is None else bin_sums(sums_reader, chrom, length, bin_size)
+    if sums is None:
+        sums = _binned_sums(handle, chrom, length, bin_size)
     if stat == "sum":
         return sums.astype(np.float32)
     widths = np.full(len(sums), bin_size, dtype=np.float64)
@@ -166,7 +175,12 @@ def read_bigwig(
                 "check the chromosome names",
                 path,
             )
-        return {c: read_bins(handle, c, bin_size, stat) for c in wanted}
+        sums_reader = open_sums(path)
+        try:
+            return {c: read_bins(handle, c, bin_size, stat, sums_reader) for c in wanted}
+        finally:
+            if sums_reader is not None:
+                sums_reader.close()
 
 
 def validate_track(
