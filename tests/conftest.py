@@ -10,6 +10,14 @@ REPO = Path(__file__).resolve().parent.parent
 SEED_DATA = REPO.parent / "shared" / "seed-data"
 
 
+@pytest.fixture(autouse=True)
+def _in_a_scratch_folder(tmp_path_factory, monkeypatch):
+    """Every test runs in an empty folder of its own: commands' default outputs
+    (``graphreg_run``, ``graphreg_data``) land there, and a user's or the demo's folders in the
+    working directory cannot change a test's outcome."""
+    monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
+
+
 @pytest.fixture(scope="session")
 def tiny_dataset(tmp_path_factory) -> Path:
     """A small simulated dataset folder (6 chromosomes x 200 bins, with silencers, decoys)."""
