@@ -114,13 +114,14 @@ class _Reader:
         self.inputs, self.names = inputs, names
         self.paths = list(dict.fromkeys([*inputs.tracks, *inputs.targets]))
         self.handles: dict = {}
+        self.sums: dict = {}  # the same files opened by pybigtools (None where it cannot)
         self.empty: dict[str, list[str]] = {}
         self.missing = 0
         self.negative: set[str] = set()
 
     def __enter__(self) -> _Reader:
         self.handles = {p: open_bigwig(p) for p in self.paths}
-        self.sums = {p: open_sums(p) for p in self.paths}  # the fast reader, where it opens
+        self.sums = {p: open_sums(p) for p in self.paths}
         return self
 
     def __exit__(self, *exc) -> None:

@@ -92,6 +92,21 @@ def match_chromosomes(wanted: dict[str, int], in_file: dict[str, int]) -> dict[s
     return matched
 
 
+def fetch_pixels(handle, chrom: str, rows: tuple, columns: tuple, offset: int):
+    """Raw counts of the pixels of a hictkpy ``handle`` with rows in ``rows`` and columns in
+    ``columns`` (bp ``(start, end)`` on ``chrom``): ``(i, j, count)``, bin indices counted from
+    the chromosome's first bin (``offset``: its first bin's genome-wide id), ``(k,)`` each."""
+    pixels = handle.fetch(
+        f"{chrom}\t{rows[0]}\t{rows[1]}",
+        f"{chrom}\t{columns[0]}\t{columns[1]}",
+        count_type="float",
+        query_type="BED",
+    ).to_df()
+    i = pixels["bin1_id"].to_numpy(np.int64) - offset
+    j = pixels["bin2_id"].to_numpy(np.int64) - offset
+    return i, j, pixels["count"].to_numpy(np.float64)
+
+
 def _chromosome_pixels(handle, chrom, length, bin_size, offset, min_score, top_k):
     """Bins ``i < j`` and counts of one chromosome kept, and how many off-diagonal pixels seen.
 
@@ -104,15 +119,7 @@ def _chromosome_pixels(handle, chrom, length, bin_size, offset, min_score, top_k
     seen = 0
     for first in range(0, n_bins, rows):
         start, end = first * bin_size, min((first + rows) * bin_size, length)
-        pixels = handle.fetch(
-            f"{chrom}\t{start}\t{end}",
-            f"{chrom}\t{start}\t{length}",
-            count_type="float",
-            query_type="BED",
-        ).to_df()
-        i = pixels["bin1_id"].to_numpy(np.int64) - offset
-        j = pixels["bin2_id"].to_numpy(np.int64) - offset
-        c = pixels["count"].to_numpy(np.float64)
+        i, j, c = fetch_pixels(handle, chrom, (start, end), (start, length), offset)
         off_diagonal = (i < j) & (c > 0)
         seen += int(off_diagonal.sum())
         if min_score is not None:

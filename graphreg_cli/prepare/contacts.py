@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from graphreg_cli.errors import NAME_ONLY, InputError, SettingError
+from graphreg_cli.io.matrix import fetch_pixels
 from graphreg_cli.io.schemas import BEDPE_COLUMNS, CALL_COLUMNS
 
 logger = logging.getLogger(__name__)
@@ -168,15 +169,9 @@ def band_pixels(handle, chrom: str, length: int, res: int, max_bins: int, offset
     parts = []
     for first in range(0, n, rows):
         last = min(n, first + rows)
-        pixels = handle.fetch(
-            f"{chrom}\t{first * res}\t{min(last * res, length)}",
-            f"{chrom}\t{first * res}\t{min((last + max_bins) * res, length)}",
-            count_type="float",
-            query_type="BED",
-        ).to_df()
-        i = pixels["bin1_id"].to_numpy(np.int64) - offset
-        j = pixels["bin2_id"].to_numpy(np.int64) - offset
-        c = pixels["count"].to_numpy(np.float64)
+        start, stop = first * res, min(last * res, length)
+        reach = min((last + max_bins) * res, length)  # columns up to max_bins past the rows
+        i, j, c = fetch_pixels(handle, chrom, (start, stop), (start, reach), offset)
         d = j - i
         keep = (d >= 1) & (d <= max_bins) & (c > 0) & (i >= first) & (i < last)
         parts.append((i[keep], j[keep], c[keep]))

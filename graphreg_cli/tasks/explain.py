@@ -177,7 +177,6 @@ def explain(
     if devices == 1:
         frames = explain_part(wanted, pick_device(device), *args, counter(progress, len(wanted)))
     else:
-        run.model(torch.device("cpu"))  # a damaged run fails here, not in every worker
         sizes = {c: n for c, n in recorded.sizes().items() if c in wanted}
         parts = map_parts(explain_part, balance(sizes, devices), kind, args, progress, len(wanted))
         found = {chrom: frame for part in parts for chrom, frame in part.items()}

@@ -7,7 +7,6 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from graphreg_cli.data.inputs import Inputs
 from graphreg_cli.data.naming import chromosomes_of
@@ -60,7 +59,6 @@ def predict(
     kind = device_kind(devices, device)
     if devices == 1:
         return predict_part(chromosomes, pick_device(device), run, inputs, inference)
-    run.model(torch.device("cpu"))  # a damaged run fails here, not in every worker
     sizes, _ = chromosomes_of(inputs.tracks, None)
     wanted = {c: n for c, n in sizes.items() if chromosomes is None or c in chromosomes}
     parts = balance(wanted, devices)
