@@ -1,10 +1,10 @@
-"""bigWig tracks as per-bin arrays (pyBigWig).
+"""bigWig tracks as per-bin arrays (pyBigWig, and pybigtools for fast reading).
 
-Reading sums bins through pybigtools where it can (:mod:`graphreg_cli.io.bigwig_sums`, 3-4x
-faster), else from pyBigWig's intervals or ``values(numpy=True)`` + reshape (``stats(nBins=)``
-is ~60x slower). pyBigWig
-writes NaN/inf, ends past the chromosome and out-of-order entries without complaint and readers
-then crash, so :func:`write_bigwig` validates everything before the first byte is written.
+Reading sums bins through pybigtools where it can (:mod:`graphreg_cli.io.bigwig_sums`, about
+3x faster), else from pyBigWig's intervals or ``values(numpy=True)`` + reshape
+(``stats(nBins=)`` is ~60x slower). pyBigWig writes NaN/inf, ends past the chromosome and
+out-of-order entries without complaint and readers then crash, so :func:`write_bigwig`
+validates everything before the first byte is written.
 """
 
 from __future__ import annotations
