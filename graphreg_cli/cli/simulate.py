@@ -29,6 +29,7 @@ EPI_ONLY = (  # options with no meaning for --sequence
     "cage_noise",
     "silencer_signal",
     "max_link_distance",
+    "decoy_partners",
 )
 REAL_GENOME_LINK_DISTANCE = 2_000_000  # bp: GraphReg's window margin (6 Mb window, 2 Mb stride)
 
@@ -36,6 +37,11 @@ REAL_GENOME_LINK_DISTANCE = 2_000_000  # bp: GraphReg's window margin (6 Mb wind
 class SilencerSignal(str, Enum):
     weaker = "weaker"
     same = "same"
+
+
+class DecoyPartners(str, Enum):
+    regulators = "regulators"
+    inactive = "inactive"
 
 
 class Genome(str, Enum):
@@ -214,6 +220,14 @@ def simulate(
         help="Extra contacts per chromosome (per 1000 bins with --chrom-sizes/--genome) that "
         "regulate nothing (real Hi-C has many).",
     ),
+    decoy_partners: DecoyPartners = typer.Option(
+        DecoyPartners.regulators,
+        case_sensitive=False,
+        help="With --decoy-contacts: what a decoy joins a gene to. 'regulators': an enhancer or "
+        "silencer it is not linked to; 'inactive': a bin of its own holding an accessible but "
+        "inactive element (a DNase peak like an enhancer's, no histone mark, no effect on "
+        "CAGE), written to regulators.bed as chrN_inactive<bin>.",
+    ),
     max_link_distance: int = typer.Option(
         None,
         min=0,
@@ -244,9 +258,10 @@ def simulate(
     ),
     histone: bool = typer.Option(
         False,
-        help="With --sequence: also H3K27ac (activator and promoter motifs) and H3K4me3 "
-        "(promoter motifs) tracks.",
-        rich_help_panel=SEQUENCE_PANEL,
+        help="Also write histone mark tracks at the DNase resolution, listed with dnase.bw as "
+        "the input tracks in dataset.json. Epi (default): h3k27ac.bw marks promoters and "
+        "enhancers, h3k27me3.bw marks silencers (a peak each). With --sequence: H3K27ac "
+        "(activator and promoter motifs) and H3K4me3 (promoter motifs).",
     ),
     variants: int = typer.Option(
         SEQ.variants,
@@ -265,7 +280,7 @@ def simulate(
     Like real data: --genome hg38 --input-bin-size 100 writes 100 bp DNase (with gaps) and
     5 kb CAGE on hg38's 24 chromosomes; --chrom-sizes FILE does the same on any genome.
     """
-    from graphreg_cli.simulation.writer import FILES, check_out, write_dataset
+    from graphreg_cli.simulation.writer import check_out, file_count, write_dataset
 
     if sequence:
         values = dict(ctx.params)
@@ -297,6 +312,8 @@ def simulate(
         silencer_signal=silencer_signal.value,
         decoy_contacts=decoy_contacts,
         decoy_score_ratio=decoy_score_ratio,
+        decoy_partners=decoy_partners.value,
+        histone=histone,
         max_link_distance=_link_distance(max_link_distance, bool(sizes)),
         seed=seed,
         input_bin_size=input_bin_size,
@@ -311,7 +328,7 @@ def simulate(
     with progress_bar() as progress:
         task = progress.add_task("simulating chromosomes", total=chromosomes)
         data = run_simulation(params, lambda done, total: progress.update(task, completed=done))
-        files = progress.add_task("writing files", total=len(FILES))
+        files = progress.add_task("writing files", total=file_count(params))
         write_dataset(data, out, step=lambda name: progress.advance(files))
     from graphreg_cli.simulation.summary import dataset_table
 

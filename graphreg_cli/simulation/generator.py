@@ -37,7 +37,10 @@ class Chromosome:
     ``contact_scores``: ``(n_contacts,) float32`` loop-caller-like counts when there are
     decoys (see :func:`contact_scores`), else None (every contact scores 1);
     ``length``: bp; ``dnase_fine``: ``(ceil(length / input_bin_size),) float32`` when DNase
-    is finer than the graph bins, else None.
+    is finer than the graph bins, else None. With ``histone``: ``marks`` ``{h3k27ac,
+    h3k27me3: (bins,) float32}`` and, DNase being finer, ``marks_fine`` like ``dnase_fine``;
+    with ``decoy_partners="inactive"``: ``inactive_bins``, the decoys' inactive elements
+    (:mod:`graphreg_cli.simulation.histone`).
     """
 
     name: str
@@ -52,6 +55,9 @@ class Chromosome:
     length: int = 0
     dnase_fine: np.ndarray | None = None
     contact_scores: np.ndarray | None = None
+    inactive_bins: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    marks: dict[str, np.ndarray] = field(default_factory=dict)
+    marks_fine: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 @dataclass
@@ -236,18 +242,27 @@ def simulate(params: SimulationParams, progress=None) -> Dataset:
     """Simulate the chromosomes of ``params.chromosome_sizes()`` (chr1, chr2, ... by default).
 
     ``progress(done, total)`` is called after each chromosome when given. The same
-    ``params.seed`` gives identical arrays. Fine DNase (``input_bin_size < bin_size``) comes
-    from its own random stream, so every other array is the same with or without it.
+    ``params.seed`` gives identical arrays. Fine DNase (``input_bin_size < bin_size``), the
+    histone marks and inactive decoy partners come from random streams of their own, so every
+    other array is the same with or without them.
     """
+    from graphreg_cli.simulation import histone
+
     params.check()
     rng = np.random.default_rng(params.seed)
     fine_rng = np.random.default_rng([params.seed, 1])
     score_rng = np.random.default_rng([params.seed, 2])
+    mark_rng = np.random.default_rng([params.seed, histone.HISTONE_STREAM])
+    inactive_rng = np.random.default_rng([params.seed, histone.INACTIVE_STREAM])
     fine = params.dnase_bin_size
     data = Dataset(params)
     sizes = params.chromosome_sizes()
     for i, (name, length) in enumerate(sizes.items()):
         chrom = simulate_chromosome(params, rng, name, length)
+        if params.decoy_partners == "inactive":  # the regulator decoys drawn are replaced
+            histone.inactive_decoys(params, inactive_rng, chrom)
+        if params.histone:
+            histone.add_marks(params, mark_rng, chrom)
         if fine < params.bin_size:
             chrom.dnase_fine = fine_dnase(chrom.dnase, length, params.bin_size, fine, fine_rng)
         if chrom.n_decoys:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 
-from graphreg_cli.errors import SettingError, check_range
+from graphreg_cli.errors import NAME_ONLY, SettingError, check_range
 
 MAX_FINE_VALUES = 200_000_000  # fine DNase values in memory: 800 MB of float32
 
@@ -33,6 +33,8 @@ class SimulationParams:
     silencer_signal: str = "weaker"
     decoy_contacts: int = 0
     decoy_score_ratio: float = 0.5  # median decoy contact score / median true link score
+    decoy_partners: str = "regulators"  # or "inactive": each decoy to a new inactive element
+    histone: bool = False  # H3K27ac (genes, enhancers) and H3K27me3 (silencers) tracks
     max_link_distance: int = 0
     seed: int = 0
     input_bin_size: int | None = None
@@ -49,6 +51,18 @@ class SimulationParams:
     def dnase_bin_size(self) -> int:
         """Resolution of ``dnase.bw`` in bp: ``input_bin_size``, else ``bin_size``."""
         return self.bin_size if self.input_bin_size is None else self.input_bin_size
+
+    @property
+    def tracks(self) -> tuple[str, ...]:
+        """The input tracks, written at ``dnase_bin_size``: DNase, and the histone marks
+        with ``histone`` (names as :data:`~graphreg_cli.simulation.histone.MARKS`)."""
+        return ("dnase", "h3k27ac", "h3k27me3") if self.histone else ("dnase",)
+
+    @property
+    def inactive(self) -> int:
+        """Inactive elements per chromosome (per 1000 bins with ``sizes``): one per decoy
+        with ``decoy_partners="inactive"``, else none."""
+        return self.decoy_contacts if self.decoy_partners == "inactive" else 0
 
     def chromosome_sizes(self) -> dict[str, int]:
         """``{chrom: length in bp}``: ``sizes``, else chr1..chrN of ``bins * bin_size``."""
@@ -108,6 +122,18 @@ class SimulationParams:
             raise SettingError(
                 "{silencer_signal}: choose weaker or same", silencer_signal=self.silencer_signal
             )
+        if self.decoy_partners not in ("regulators", "inactive"):
+            raise SettingError(
+                "{decoy_partners}: choose regulators or inactive",
+                decoy_partners=self.decoy_partners,
+            )
+        if self.decoy_partners == "inactive" and not self.decoy_contacts:
+            raise SettingError(
+                "{decoy_partners} joins each decoy contact to an inactive element, but "
+                "{decoy_contacts} asks for none; give a positive count (e.g. 20)",
+                decoy_partners=self.decoy_partners,
+                decoy_contacts=self.decoy_contacts,
+            )
         if self.silencers > self.regulators:
             raise SettingError(
                 "{silencers} is more than {regulators}; silencers are a share of the regulators",
@@ -127,6 +153,18 @@ class SimulationParams:
                 "{split} needs at least one training chromosome", split=list(self.split)
             )
 
+    def _check_inactive_fit(self, bins: int, where: str) -> None:
+        if self.inactive and self.genes + self.regulators + self.inactive > bins:
+            raise SettingError(
+                "{genes} + {regulators} + {decoy_contacts} do not fit on " + where + " with "
+                "{decoy_partners}: each decoy's inactive element needs a bin of its own; "
+                "lower {decoy_contacts}",
+                genes=self.genes,
+                regulators=self.regulators,
+                decoy_contacts=self.decoy_contacts,
+                decoy_partners=self.decoy_partners,
+            )
+
     def _check_layout(self) -> None:
         """The checks of :meth:`check` for ``chromosomes`` x ``bins``."""
         if self.genes + self.regulators > self.bins:
@@ -136,6 +174,7 @@ class SimulationParams:
                 regulators=self.regulators,
                 bins=self.bins,
             )
+        self._check_inactive_fit(self.bins, f"{self.bins} bins")
         if self.genes and self.enhancers_per_gene > self.enhancers:
             raise SettingError(
                 f"{{enhancers_per_gene}} but only {self.enhancers} enhancers per chromosome "
@@ -190,6 +229,14 @@ class SimulationParams:
                 f"{MAX_FINE_VALUES:,}); use a larger one",
                 input_bin_size=fine,
             )
+        if fine < self.bin_size and values * len(self.tracks) > MAX_FINE_VALUES:
+            raise SettingError(
+                f"{{input_bin_size}} with {{histone}} makes {values * len(self.tracks):,} values "
+                f"over DNase and the 2 histone tracks (at most {MAX_FINE_VALUES:,}); use a "
+                "larger one or drop {histone}",
+                input_bin_size=fine,
+                histone=NAME_ONLY,
+            )
 
     def _check_genome(self) -> None:
         """The checks of :meth:`check` for real chromosome sizes (counts per 1000 bins)."""
@@ -204,6 +251,7 @@ class SimulationParams:
                 genes=self.genes,
                 regulators=self.regulators,
             )
+        self._check_inactive_fit(1000, "1000 bins (all per 1000 bins)")
         if len(self.split) != 3 or min(self.split) < 0 or sum(self.split) != len(self.sizes):
             raise SettingError(
                 "{split} must be three counts (train,val,test) adding up to the "
@@ -239,6 +287,11 @@ class SimulationParams:
         data["split"] = list(self.split)
         data["val_chroms"], data["test_chroms"] = list(self.val_chroms), list(self.test_chroms)
         data["input_bin_size"] = self.dnase_bin_size
+        # recorded only when used, so that a dataset without them is the file it always was
+        if not self.histone:
+            del data["histone"]
+        if self.decoy_partners == "regulators":
+            del data["decoy_partners"]
         return data
 
 

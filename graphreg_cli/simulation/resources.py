@@ -71,7 +71,8 @@ def estimate(p) -> Estimate:
     else:
         bins, genome = p.chromosomes * p.bins, p.chromosomes * p.bins * p.bin_size
         elements = p.chromosomes * per_chromosome
-    fine_values = genome // fine if fine < p.bin_size else 0
+    tracks = len(p.tracks)  # DNase, and the histone marks at the same resolution
+    fine_values = tracks * (genome // fine) if fine < p.bin_size else 0
     return Estimate(bins, fine_values, elements, genome)
 
 

@@ -20,6 +20,8 @@ from graphreg_cli.io.fasta import write_n_genome
 from graphreg_cli.io.igv import IgvTrack, igv_locus, write_igv_session
 from graphreg_cli.io.schemas import BEDPE_COLUMNS
 from graphreg_cli.simulation.generator import Dataset
+from graphreg_cli.simulation.histone import MARK_COLORS, MARK_FILES, MARK_LABELS
+from graphreg_cli.simulation.params import SimulationParams
 
 FILES = {
     "chrom_sizes": "chrom.sizes",
@@ -35,6 +37,7 @@ FILES = {
 }
 ENHANCER_RGB = "0,150,0"
 SILENCER_RGB = "200,0,0"
+INACTIVE_RGB = "150,150,150"
 
 
 def gene_name(chrom: str, b: int) -> str:
@@ -66,12 +69,14 @@ def genes_frame(data: Dataset) -> pd.DataFrame:
 
 
 def regulators_frame(data: Dataset) -> pd.DataFrame:
-    """Enhancers and silencers as BED9, by position (itemRgb: green enhancers, red silencers)."""
+    """Enhancers, silencers and inactive decoy partners as BED9, by position (itemRgb: green
+    enhancers, red silencers, grey inactive elements)."""
     size = data.params.bin_size
     rows = []
     for c in data.chromosomes:
         elements = [(b, "enhancer", ENHANCER_RGB) for b in c.enhancer_bins.tolist()]
         elements += [(b, "silencer", SILENCER_RGB) for b in c.silencer_bins.tolist()]
+        elements += [(b, "inactive", INACTIVE_RGB) for b in c.inactive_bins.tolist()]
         for b, kind, rgb in sorted(elements):
             start, end = b * size, _end(b, size, c.length)
             rows.append(
@@ -131,7 +136,7 @@ def manifest(data: Dataset) -> dict:
     """Everything needed to reproduce and to read the dataset: ``dataset.json``."""
     split = data.split_of()
     p = data.params
-    return {
+    out = {
         "created_by": "graphreg simulate",
         "graphreg_version": __version__,
         "seed": p.seed,
@@ -153,18 +158,46 @@ def manifest(data: Dataset) -> dict:
             "decoy_contacts": int(sum(c.n_decoys for c in data.chromosomes)),
         },
     }
+    # only with the options, so that a dataset without them is the file it always was
+    if getattr(p, "decoy_partners", "regulators") == "inactive":
+        inactive = sum(len(c.inactive_bins) for c in data.chromosomes)
+        out["counts"]["inactive_elements"] = int(inactive)
+    if isinstance(p, SimulationParams) and p.histone:  # --sequence lists its own tracks
+        out["files"]["epigenome"] = [track_file(t) for t in p.tracks]
+    return out
 
 
-def session_tracks(folder: Path) -> list[IgvTrack]:
-    """The dataset's tracks in display order with names and colours."""
+def track_file(track: str) -> str:
+    """The file of input track ``track`` (``dnase``, ``h3k27ac``, ``h3k27me3``)."""
+    return FILES.get(track) or MARK_FILES[track]
+
+
+def file_count(params: SimulationParams) -> int:
+    """How many files :func:`write_dataset` writes (``step`` calls)."""
+    return len(FILES) + len(params.tracks) - 1
+
+
+def session_tracks(folder: Path, marks=(), inactive: bool = False) -> list[IgvTrack]:
+    """The dataset's tracks in display order with names and colours; the histone ``marks``
+    (``h3k27ac``, ``h3k27me3``) below DNase."""
+    elements = "Enhancers / silencers" + (" / inactive" if inactive else "")
     return [
         IgvTrack(folder / FILES["dnase"], "DNase-seq (input)", color="31,119,180"),
+        *(IgvTrack(folder / MARK_FILES[m], MARK_LABELS[m], color=MARK_COLORS[m]) for m in marks),
         IgvTrack(folder / FILES["cage"], "CAGE-seq (target)", color="214,39,40"),
         IgvTrack(folder / FILES["genes"], "Genes", color="0,0,0"),
-        IgvTrack(folder / FILES["regulators"], "Enhancers / silencers", color="0,150,0"),
+        IgvTrack(folder / FILES["regulators"], elements, color="0,150,0"),
         IgvTrack(folder / FILES["contacts"], "Contacts (BEDPE)", color="120,60,160"),
         IgvTrack(folder / FILES["links"], "True links (regulator->gene)", color="0,150,0"),
     ]
+
+
+def _values(c, track: str, fine: bool = False):
+    """Chromosome ``c``'s values of ``track`` (``dnase``, ``cage`` or a histone mark), at the
+    DNase resolution when ``fine``."""
+    if track in MARK_FILES:
+        return (c.marks_fine if fine else c.marks)[track]
+    return c.dnase_fine if fine else getattr(c, track)
 
 
 def check_out(out: str | Path) -> Path:
@@ -190,23 +223,23 @@ def write_dataset(data: Dataset, out: str | Path, step=None) -> list[Path]:
     written: list[Path] = []
 
     def done(key: str) -> Path:
-        path = out / FILES[key]
+        path = out / track_file(key)
         written.append(path)
         if step:
-            step(FILES[key])
+            step(path.name)
         return path
 
     write_chromsizes(sizes, out / FILES["chrom_sizes"])
     done("chrom_sizes")
     write_n_genome(sizes, out / FILES["genome"])
     done("genome")
-    for key in ("dnase", "cage"):
-        if key == "dnase" and p.dnase_bin_size < p.bin_size:
-            fine = {c.name: c.dnase_fine for c in data.chromosomes}
-            write_bigwig(out / FILES[key], sizes, fine, p.dnase_bin_size, gaps=True)
+    for key in (*p.tracks, "cage"):
+        if key != "cage" and p.dnase_bin_size < p.bin_size:
+            fine = {c.name: _values(c, key, fine=True) for c in data.chromosomes}
+            write_bigwig(out / track_file(key), sizes, fine, p.dnase_bin_size, gaps=True)
         else:
-            tracks = {c.name: getattr(c, key) for c in data.chromosomes}
-            write_bigwig(out / FILES[key], sizes, tracks, p.bin_size)
+            tracks = {c.name: _values(c, key) for c in data.chromosomes}
+            write_bigwig(out / track_file(key), sizes, tracks, p.bin_size)
         done(key)
     write_bedpe(contacts_frame(data), out / FILES["contacts"])
     done("contacts")
@@ -218,7 +251,8 @@ def write_dataset(data: Dataset, out: str | Path, step=None) -> list[Path]:
     done("links")
     first = data.chromosomes[0].name
     locus = igv_locus(first, sizes[first], p.bin_size)
-    write_igv_session(out / FILES["igv_session"], out / FILES["genome"], session_tracks(out), locus)
+    shown = session_tracks(out, p.tracks[1:], p.decoy_partners == "inactive")
+    write_igv_session(out / FILES["igv_session"], out / FILES["genome"], shown, locus)
     done("igv_session")
     with atomic_text(out / FILES["manifest"]) as handle:
         json.dump(manifest(data), handle, indent=2)
