@@ -44,6 +44,10 @@ def main() -> None:
     parser.add_argument("--decoys", default="0,100")
     parser.add_argument("--ratio", type=float, default=0.5, help="--decoy-score-ratio")
     parser.add_argument("--backgrounds", default="zero", help="deletion backgrounds to try")
+    parser.add_argument(
+        "--histone", action="store_true", help="simulate --histone: H3K27ac, H3K27me3 inputs"
+    )
+    parser.add_argument("--partners", default="regulators", help="--decoy-partners")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--json", type=Path)
@@ -58,7 +62,12 @@ def main() -> None:
         for decoys in map(int, args.decoys.split(",")):
             data = Path(tmp) / f"decoys_{decoys}"
             simulate(
-                silencers=10, decoy_contacts=decoys, decoy_score_ratio=args.ratio, seed=args.seed
+                silencers=10,
+                decoy_contacts=decoys,
+                decoy_score_ratio=args.ratio,
+                decoy_partners=args.partners if decoys else "regulators",
+                histone=args.histone,
+                seed=args.seed,
             ).write(data)
             truth = read_truth(data / "links.bedpe", 5000)
             for norm in args.norms.split(","):

@@ -10,7 +10,7 @@ from torch_geometric.data import Data
 
 from graphreg_cli.models import ModelConfig, build_model
 from graphreg_cli.tasks.attribution import attention
-from graphreg_cli.tasks.explain import ExplainOptions, explain_graph
+from graphreg_cli.tasks.explain import ExplainOptions, abc_tracks, activity_signal, explain_graph
 from graphreg_cli.tasks.ranking import auroc, average_precision, truth_metrics
 
 
@@ -54,6 +54,22 @@ def test_scores_on_a_graph_with_known_answers():
     assert scores.loc[10, "abc"] == pytest.approx(2.0 / 1.5)
     assert scores.loc[10, "inverse_distance"] == pytest.approx(1 / 5)
     assert scores.loc[20, "distance"] == 15
+
+
+def test_abc_activity_is_the_geometric_mean_of_accessibility_and_h3k27ac():
+    assert abc_tracks(["dnase.bw", "h3k27me3.bw", "H3K27ac.bw"]) == (0, 2)
+    assert abc_tracks(["atac.bw", "h3k4me3.bw"]) == (0,)  # no H3K27ac: accessibility alone
+    x = np.array([[4.0, 7.0, 1.0], [4.0, 7.0, 0.0], [-1.0, 0.0, 9.0]])
+    assert activity_signal(x, (0, 2)) == pytest.approx([2.0, 0.0, 0.0], abs=1e-9)
+    assert activity_signal(x, (0,)) == pytest.approx([4.0, 4.0, -1.0])  # one track: as it is
+    # an element with DNase but no H3K27ac (inactive) gets no ABC score, a marked one all
+    g = _graph()
+    g.x = torch.tensor([[v, 0.0] for v in g.x[:, 0].tolist()])
+    g.x[10, 1], g.x[20, 1] = 1.0, 0.0  # 10 marked active, 20 accessible only
+    model = build_model(ModelConfig(name="linear", in_features=2, window=3)).eval()
+    options = ExplainOptions(width=1, activity=(0, 1))
+    scores = explain_graph(model, g, g, 2, options).set_index("element_bin")
+    assert scores.loc[10, "abc"] == pytest.approx(1.0) and scores.loc[20, "abc"] == 0
 
 
 def test_window_adds_nearby_bins_but_not_the_gene_itself():

@@ -59,7 +59,12 @@ def run(data, tmp_path_factory):
 def test_simulate_sequence_writes_genome_tracks_and_variants(data):
     manifest = json.loads((data / "dataset.json").read_text())
     assert manifest["sequence"] is True and manifest["input_bin_size"] == 100
-    assert manifest["files"]["epigenome"] == ["dnase.bw", "h3k27ac.bw", "h3k4me3.bw"]
+    assert manifest["files"]["epigenome"] == [
+        "dnase.bw",
+        "h3k27ac.bw",
+        "h3k4me3.bw",
+        "h3k27me3.bw",
+    ]
     with bbi.open(str(data / "dnase.bw")) as bw:
         assert bw.chromsizes == {f"chr{i}": 100_000 for i in range(1, 5)}
     assert (data / "genome.fa.fai").read_text().startswith("chr1\t100000\t6\t60\t61")
@@ -72,8 +77,9 @@ def test_train_reads_the_genome_and_learns_every_track(run, data):
         "dnase.bw",
         "h3k27ac.bw",
         "h3k4me3.bw",
+        "h3k27me3.bw",
     ]
-    assert config["model"]["in_features"] == 3 and config["model"]["fine"] == 100
+    assert config["model"]["in_features"] == 4 and config["model"]["fine"] == 100
     assert config["features"]["gene_input"] is False
     assert config["training"]["loss"] == "poisson" and config["training"]["stage"] == "end-to-end"
 
@@ -82,7 +88,7 @@ def test_evaluate_reports_each_epigenome_track(run):
     output = _ok(["evaluate", "--model", run])
     assert "Pearson r, dnase (input bins)" in output and "h3k4me3" in output
     metrics = json.loads((run / "metrics.json").read_text())["test"]
-    assert set(metrics["epigenome"]) == {"dnase", "h3k27ac", "h3k4me3"}
+    assert set(metrics["epigenome"]) == {"dnase", "h3k27ac", "h3k4me3", "h3k27me3"}
 
 
 def test_predict_writes_epigenome_bigwigs_and_a_session(run, tmp_path):
@@ -111,6 +117,7 @@ def test_variants_scores_every_snv_against_the_truth(run, data, tmp_path):
         "delta_dnase",
         "delta_h3k27ac",
         "delta_h3k4me3",
+        "delta_h3k27me3",
     ]
     assert table["variant"].nunique() == count
     magnitude = table["delta_log2"].abs().to_numpy()
@@ -142,6 +149,14 @@ def test_stage_cage_freezes_the_trunk_of_its_init_run(run, data, tmp_path):
         if key.startswith(("tower.", "context.", "epigenome_head.", "bottleneck.")):
             assert torch.equal(before[key], after[key]), key
     assert any(not torch.equal(before[k], after[k]) for k in before if k.startswith("convs."))
+    # one first-stage run serves the graph-free baseline too: its trunk is the same
+    cnn = tmp_path / "cnn_stage"
+    _ok([*args[:2], "seq-cnn", *args[3:], "-o", cnn, "--stage", "cage", "--init", base])
+    baseline = torch.load(cnn / "model.pt", weights_only=True)
+    assert all(torch.equal(before[k], baseline[k]) for k in baseline if k.startswith("tower."))
+    wider = [*args, "-o", tmp_path / "y", "--stage", "cage", "--init", base, "--channels", "16"]
+    message = _error(wider, 2)
+    assert "does not fit this one" in message and "the same --channels and --cnn-layers" in message
 
 
 def test_epi_run_given_to_variants_is_a_setting_error(tiny_dataset, data, tmp_path):

@@ -253,3 +253,21 @@ def test_occupancy_is_high_at_a_consensus_and_falls_with_mismatches():
     assert forward[2] == pytest.approx(1 / (1 + np.exp(-2.0)))  # 0.88 at the consensus
     assert reverse[2] < 0.01  # the reverse strand is another sequence
     assert 0.1 < occupancy(one_off, ap1)[0][2] < 0.3
+
+
+def test_histone_marks_follow_their_motif_families():
+    """H3K27ac marks activator and promoter sites, H3K4me3 promoters, H3K27me3 repressors
+    (REST); DNase all of them. A silencer is accessible but carries only H3K27me3."""
+    from dataclasses import replace
+
+    c = simulate_sequence(replace(TINY, histone=True)).chromosomes[0]
+    assert list(c.tracks) == ["dnase", "h3k27ac", "h3k4me3", "h3k27me3"]
+    role = np.array([m.role for m in MOTIFS])[c.hits.motif]
+    at = c.hits.centre // TINY.input_bin_size
+    background = {t: np.median(v) for t, v in c.tracks.items()}
+    rest, active = at[role == "repressor"], at[role == "activator"]
+    assert len(rest) and len(active)
+    for track, marked, unmarked in (("h3k27me3", rest, active), ("h3k27ac", active, rest)):
+        assert c.tracks[track][marked].mean() > 5 * background[track]
+        assert c.tracks[track][unmarked].mean() < c.tracks[track][marked].mean() / 3
+    assert c.tracks["dnase"][rest].mean() > 5 * background["dnase"]

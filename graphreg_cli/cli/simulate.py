@@ -261,7 +261,8 @@ def simulate(
         help="Also write histone mark tracks at the DNase resolution, listed with dnase.bw as "
         "the input tracks in dataset.json. Epi (default): h3k27ac.bw marks promoters and "
         "enhancers, h3k27me3.bw marks silencers (a peak each). With --sequence: H3K27ac "
-        "(activator and promoter motifs) and H3K4me3 (promoter motifs).",
+        "(activator and promoter motifs), H3K4me3 (promoter motifs) and H3K27me3 (repressor "
+        "motifs).",
     ),
     variants: int = typer.Option(
         SEQ.variants,

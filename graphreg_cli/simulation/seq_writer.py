@@ -35,6 +35,7 @@ FILES = {
     "dnase": "dnase.bw",
     "h3k27ac": "h3k27ac.bw",
     "h3k4me3": "h3k4me3.bw",
+    "h3k27me3": "h3k27me3.bw",
     "cage": "cage.bw",
     "contacts": "contacts.bedpe",
     "genes": "genes.bed",
@@ -44,7 +45,12 @@ FILES = {
     "variants": "variants.vcf",
     "igv_session": "igv_session.xml",
 }
-TRACK_LABELS = {"dnase": "DNase-seq", "h3k27ac": "H3K27ac", "h3k4me3": "H3K4me3"}
+TRACK_LABELS = {
+    "dnase": "DNase-seq",
+    "h3k27ac": "H3K27ac",
+    "h3k4me3": "H3K4me3",
+    "h3k27me3": "H3K27me3",
+}
 PLANTED_SCORE, BACKGROUND_SCORE = 1000, 300
 
 
@@ -99,7 +105,7 @@ def sequence_manifest(data) -> dict:
     tracks in order (``epigenome``) and ``sequence: true``."""
     out = manifest(data)
     tracks = list(data.params.tracks)
-    out["files"] = {k: v for k, v in FILES.items() if k not in ("h3k27ac", "h3k4me3")}
+    out["files"] = {k: v for k, v in FILES.items() if k not in ("h3k27ac", "h3k4me3", "h3k27me3")}
     out["files"]["epigenome"] = [FILES[t] for t in tracks]
     out["sequence"] = True
     out["counts"]["variants"] = len(data.variants)

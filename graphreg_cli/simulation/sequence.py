@@ -5,8 +5,8 @@ Per chromosome of ``length`` bp (graph bins of ``bin_size``):
 1. **Background.** Bases drawn independently, GC content varying by 20 kb segment around
    ``gc`` (sd 0.03), as isochores; random sequence holds the occasional motif hit.
 2. **Elements.** ``genes``, ``enhancers`` and ``silencers`` sit on distinct random bins, each
-   around a centre 1.5-3.5 kb into its bin: a promoter is one TATA-like motif and 1-2
-   activator motifs, an enhancer 2-4 activator motifs, a silencer 2-3 repressor motifs
+   around a centre 1.5-3.5 kb into its bin: a promoter is one TATA-like motif and 0-3
+   activator motifs, an enhancer 1-8 activator motifs, a silencer 1-5 repressor motifs
    (:data:`~graphreg_cli.simulation.motifs.MOTIFS`), within ±200 bp of the centre, random
    strands.
 3. **Epigenome from motifs.** Every binding site of the final sequence (planted or not; a
@@ -14,7 +14,8 @@ Per chromosome of ``length`` bp (graph bins of ``bin_size``):
    motif's weight times its occupancy at its centre; DNase at ``input_bin_size`` is that
    impulse train smoothed by a Gaussian (sd 150 bp) plus a 0.05 background, times Gamma
    noise (coefficient of variation ``dnase_noise``). With ``histone``: H3K27ac (activator
-   and promoter sites, sd 600 bp) and H3K4me3 (promoter sites, sd 800 bp) likewise.
+   and promoter sites, sd 600 bp), H3K4me3 (promoter sites, sd 800 bp) and H3K27me3
+   (repressor sites, sd 600 bp) likewise.
 4. **Links and CAGE.** Each gene is linked to ``enhancers_per_gene`` enhancers and
    ``silencers_per_gene`` silencers of its chromosome. A bin's *activity* is the summed
    weight of the binding sites centred in it; a gene's CAGE is ``max(0, activity of its
@@ -40,17 +41,18 @@ SEGMENT_BP = 20_000  # GC content is drawn per segment
 GC_SD = 0.03
 ELEMENT_SPAN = 200  # motifs of an element lie within ±200 bp of its centre
 SLOT_BP = 16  # one motif per 16 bp slot, so instances never overlap
-BACKGROUND = {"dnase": 0.05, "h3k27ac": 0.03, "h3k4me3": 0.02}
-SMOOTH_BP = {"dnase": 150.0, "h3k27ac": 600.0, "h3k4me3": 800.0}
+BACKGROUND = {"dnase": 0.05, "h3k27ac": 0.03, "h3k4me3": 0.02, "h3k27me3": 0.03}
+SMOOTH_BP = {"dnase": 150.0, "h3k27ac": 600.0, "h3k4me3": 800.0, "h3k27me3": 600.0}
 TRACK_ROLES = {  # which hits make each track, and with what gain
     "dnase": {"activator": 1.0, "promoter": 1.0, "repressor": 1.0},
     "h3k27ac": {"activator": 0.6, "promoter": 0.6},
     "h3k4me3": {"promoter": 1.5},
+    "h3k27me3": {"repressor": 0.6},
 }
 ELEMENT_MOTIFS = {  # kind -> (role, fewest, most) per role
-    "promoter": (("promoter", 1, 1), ("activator", 1, 2)),
-    "enhancer": (("activator", 2, 4),),
-    "silencer": (("repressor", 2, 3),),
+    "promoter": (("promoter", 1, 1), ("activator", 0, 3)),
+    "enhancer": (("activator", 1, 8),),
+    "silencer": (("repressor", 1, 5),),
 }
 CAGE_FLOOR_NOISE = 0.2
 
@@ -59,17 +61,17 @@ CAGE_FLOOR_NOISE = 0.2
 class SequenceParams:
     """Every number of the sequence simulation; defaults keep CPU training practical."""
 
-    chromosomes: int = 14
+    chromosomes: int = 24
     length: int = 400_000
     bin_size: int = 5000
     input_bin_size: int = 100
-    genes: int = 16
-    enhancers: int = 20
-    silencers: int = 6
+    genes: int = 24
+    enhancers: int = 30
+    silencers: int = 8
     enhancers_per_gene: int = 2
     silencers_per_gene: int = 1
     decoy_contacts: int = 0
-    split: tuple[int, int, int] = (8, 2, 4)
+    split: tuple[int, int, int] = (16, 4, 4)
     histone: bool = False
     variants: int = 20
     gc: float = 0.41
@@ -88,7 +90,7 @@ class SequenceParams:
     @property
     def tracks(self) -> tuple[str, ...]:
         """The epigenome tracks written: DNase, and the histone marks with ``histone``."""
-        return ("dnase", "h3k27ac", "h3k4me3") if self.histone else ("dnase",)
+        return ("dnase", "h3k27ac", "h3k4me3", "h3k27me3") if self.histone else ("dnase",)
 
     def check(self) -> None:
         """Raise SettingError for requests that cannot be met, before anything is drawn."""

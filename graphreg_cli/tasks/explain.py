@@ -11,9 +11,11 @@ the bins within ``window`` bins of it (at least ``min_distance`` away). Each met
 - ``deletion``: the gene's prediction minus its prediction with the candidate's ``width`` bins
   set to background in every track (``zero`` by default; see ``background``): positive =
   the element raises expression (enhancer), negative = it lowers it (silencer);
-- ``abc``: activity x contact, normalised per gene (the ABC model): activity = mean input
-  signal over the candidate's bins, contact = the contact's score, or ``1 / distance`` (in
-  bins) for window candidates without a contact;
+- ``abc``: activity x contact, normalised per gene (the ABC model): activity = the input
+  signal over the candidate's bins — as the ABC model, the geometric mean of accessibility
+  (the first track) and H3K27ac when a track is named so (``activity``), else the first
+  track's — contact = the contact's score, or ``1 / distance`` (in bins) for window
+  candidates without a contact;
 - ``distance``: ``1 / distance``;
 - ``attention`` (GAT models only; NaN otherwise): the attention the gene's bin pays the
   element's bin, averaged over heads and graph layers — an attention weight, not an
@@ -24,6 +26,7 @@ the bins within ``window`` bins of it (at least ``min_distance`` away). Each met
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -46,7 +49,8 @@ class ExplainOptions:
     ``min_distance``: window candidates at least this far; ``width``: bins per element;
     ``batch_size``: perturbed copies per forward pass; ``background``: what a deleted
     element's tracks become (``zero``, ``median``, ``shuffle``); ``steps``: points on the
-    integrated-gradients path."""
+    integrated-gradients path; ``activity``: the tracks whose geometric mean is ABC's
+    activity (empty: found from the run's track names by :func:`abc_tracks`)."""
 
     window: int = 0
     min_distance: int = 3
@@ -54,6 +58,7 @@ class ExplainOptions:
     batch_size: int = 64
     background: str = "zero"
     steps: int = 8
+    activity: tuple[int, ...] = ()
 
     def check(self) -> None:
         """SettingError for options no explanation can use."""
@@ -112,11 +117,30 @@ def explain_graph(
             "deletion": attribution.deletion(
                 model, ready, genes, elements, tracks, width, options.batch_size, options.background
             ),
-            "abc": attribution.abc(g.x.numpy().astype(np.float64), genes, elements, contact, width),
+            "abc": attribution.abc(
+                activity_signal(g.x.numpy(), options.activity), genes, elements, contact, width
+            ),
             "inverse_distance": attribution.inverse_distance(genes, elements),
             "attention": attribution.attention(model, ready, genes, elements),
         }
     )
+
+
+def abc_tracks(names: list[str]) -> tuple[int, ...]:
+    """ABC's activity tracks among ``names`` (file names, accessibility first): the first
+    and the first whose name holds ``h3k27ac`` (the ABC model's sqrt(DNase x H3K27ac)), else
+    the first alone."""
+    marked = [i for i, name in enumerate(names) if "h3k27ac" in name.lower() and i]
+    return (0, marked[0]) if marked else (0,)
+
+
+def activity_signal(x: np.ndarray, tracks: tuple[int, ...]) -> np.ndarray:
+    """``x: (n, [pool,] n_tracks)`` raw signal → ``(n, [pool])`` float64: the one track of
+    ``tracks`` as it is, or the geometric mean of several (negative values count as 0)."""
+    picked = x[..., list(tracks or (0,))].astype(np.float64)
+    if picked.shape[-1] == 1:
+        return picked[..., 0]
+    return np.prod(np.clip(picked, 0, None), axis=-1) ** (1 / picked.shape[-1])
 
 
 def explain_windows(
@@ -166,6 +190,8 @@ def explain(
     options = options or ExplainOptions()
     options.check()
     recorded = run.inputs
+    if not options.activity:
+        options = replace(options, activity=abc_tracks([Path(t).name for t in recorded.tracks]))
     genes = genes or recorded.genes
     if genes is None:
         raise SettingError("explaining needs gene bins: give {genes}", genes=NAME_ONLY)

@@ -119,19 +119,25 @@ def validate(model, graphs, device, tiling, options, loss_fn) -> tuple[list, lis
 
 def prepare(model: nn.Module, options) -> None:
     """Start from ``options.init`` (a run folder's best weights) and freeze what the stage
-    keeps fixed."""
+    keeps fixed. In the ``cage`` stage only the trunk must come from ``init``, so one
+    first-stage run serves ``seq-gat`` and ``seq-cnn`` alike; otherwise every weight must."""
     if options.init:
         from graphreg_cli.tasks.runs import Run
 
         source = Run.open(options.init)
         state = torch.load(source.folder / "model.pt", map_location="cpu", weights_only=True)
-        mismatch = model.load_state_dict(state, strict=False)
-        if mismatch.missing_keys or mismatch.unexpected_keys:
+        own, frozen = model.state_dict(), _frozen(model, options)
+        fits = {k: v for k, v in state.items() if k in own and v.shape == own[k].shape}
+        needed = [k for k in own if k.split(".")[0] in frozen] if frozen else list(own)
+        left_over = [] if frozen else [k for k in state if k not in fits]
+        if left_over or any(k not in fits for k in needed):
+            trunk = " (for its trunk: the same --channels and --cnn-layers)" if frozen else ""
             raise SettingError(
                 f"{{init}}: its model ({source.model_config.name}) does not fit this one; "
-                "use a run of the same model and sizes",
+                f"use a run of the same model and sizes{trunk}",
                 init=str(options.init),
             )
+        model.load_state_dict(fits, strict=False)
     for name in _frozen(model, options):
         for parameter in getattr(model, name).parameters():
             parameter.requires_grad_(False)
