@@ -51,8 +51,10 @@ def data(tmp_path_factory):
 @pytest.fixture(scope="module")
 def run(data, tmp_path_factory):
     out = tmp_path_factory.mktemp("seqrun") / "run"
-    _ok(["train", "--model", "seq-gat", data / "genome.fa", data / "contacts.bedpe", "-o", out,
-         *FAST, *WINDOW])  # fmt: skip
+    output = _ok(["train", "--model", "seq-gat", data / "genome.fa", data / "contacts.bedpe",
+                  "-o", out, *FAST, *WINDOW])  # fmt: skip
+    hint = "--stage epigenome, then --stage cage --init"  # end to end: the two stages named
+    assert hint in " ".join(output.split())
     return out
 
 
@@ -138,7 +140,9 @@ def test_ism_writes_one_score_per_base(run, tmp_path):
 def test_stage_cage_freezes_the_trunk_of_its_init_run(run, data, tmp_path):
     base = tmp_path / "epi_stage"
     args = ["train", "--model", "seq-gat", data / "genome.fa", data / "contacts.bedpe", *FAST]
-    _ok([*args, "-o", base, "--stage", "epigenome"])
+    assert "--stage cage --init" not in " ".join(
+        _ok([*args, "-o", base, "--stage", "epigenome"]).split()
+    )
     message = _error([*args, "-o", tmp_path / "x", "--stage", "cage"], 2)
     assert "--stage cage trains the graph part on a trunk trained before: give --init" in message
     cage = tmp_path / "cage_stage"

@@ -390,6 +390,12 @@ def train(
         f"contacts {inputs.contacts}, target {', '.join(map(str, inputs.targets))}"
         + (f", {devices} processes" if devices > 1 and place is None else "")
     )
+    if model.value in SEQUENCE_MODELS and stage.value == "end-to-end" and not init:
+        console.print(
+            "note: end to end, the sequence models learn the motif grammar poorly (measured "
+            "in docs/sequence.md); GraphReg's two stages do: --stage epigenome, then "
+            "--stage cage --init THAT_RUN"
+        )
     progress = EpochBar(epochs)
     try:
         run = run_training(
