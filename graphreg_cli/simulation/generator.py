@@ -259,10 +259,10 @@ def simulate(params: SimulationParams, progress=None) -> Dataset:
     sizes = params.chromosome_sizes()
     for i, (name, length) in enumerate(sizes.items()):
         chrom = simulate_chromosome(params, rng, name, length)
+        if params.histone:  # marks as strong as their elements' DNase, drawn before
+            histone.add_marks(params, mark_rng, chrom)  # inactive peaks join it
         if params.decoy_partners == "inactive":  # the regulator decoys drawn are replaced
             histone.inactive_decoys(params, inactive_rng, chrom)
-        if params.histone:
-            histone.add_marks(params, mark_rng, chrom)
         if fine < params.bin_size:
             chrom.dnase_fine = fine_dnase(chrom.dnase, length, params.bin_size, fine, fine_rng)
         if chrom.n_decoys:

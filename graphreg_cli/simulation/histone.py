@@ -3,9 +3,10 @@ without ``--sequence``).
 
 * ``histone``: two more input tracks at DNase's resolution. H3K27ac, an active mark, has a peak
   at every gene (promoter) and enhancer bin; H3K27me3, a repressive mark, a peak at every
-  silencer bin. Each peak is drawn like an enhancer's DNase peak (centre +1 and ``a*u_k``,
-  ``a = (2U)^2``) with heights of its own, one bin wider on each side than DNase's; the
-  track is then smoothed and noised as DNase is. (Real H3K27me3 covers broad domains; here it
+  silencer bin. A mark is as strong as its element — its height is the element's DNase
+  times log-normal noise (sd 0.3 in log), as H3K27ac scales with enhancer activity — and
+  spread over one bin more on each side than DNase's peaks; the track is then smoothed and
+  noised as DNase is. (Real H3K27me3 covers broad domains; here it
   is one peak per silencer.) Finer than the graph bins, each bin's value is spread like
   DNase's (:func:`~graphreg_cli.simulation.fine_dnase.fine_dnase`) with broader peaks.
 * ``decoy_partners="inactive"``: each decoy contact joins a gene to a bin of its own holding
@@ -32,6 +33,7 @@ MARK_COLORS = {"h3k27ac": "0,150,0", "h3k27me3": "200,0,0"}
 MARK_SIGMA_BP = (300.0, 800.0)  # fine peaks: histone marks spread wider than DNase
 HISTONE_STREAM = 3  # np.random.default_rng([seed, 3]); 1: fine DNase, 2: contact scores
 INACTIVE_STREAM = 4
+MARK_NOISE = 0.3  # sd of log(mark height / the element's DNase)
 
 
 def add_marks(p: SimulationParams, rng: np.random.Generator, chrom: Chromosome) -> None:
@@ -45,7 +47,7 @@ def add_marks(p: SimulationParams, rng: np.random.Generator, chrom: Chromosome) 
     }
     for mark in MARKS:
         raw = np.zeros(n)
-        _peaks(rng, raw, sites[mark], True, half)
+        _marks(rng, raw, sites[mark], chrom.dnase, half)
         track = _smooth(raw, p.smooth_width)
         _noise(rng, track, p.noise_fraction, p.dnase_noise)
         chrom.marks[mark] = track.astype(np.float32)
@@ -55,6 +57,20 @@ def add_marks(p: SimulationParams, rng: np.random.Generator, chrom: Chromosome) 
             chrom.marks_fine[mark] = fine_dnase(
                 chrom.marks[mark], chrom.length, p.bin_size, fine, rng, MARK_SIGMA_BP
             )
+
+
+def _marks(rng, raw: np.ndarray, centres: np.ndarray, dnase: np.ndarray, half: int) -> None:
+    """Add one mark peak per centre bin in place, as strong as the element: its height the
+    element's DNase times log-normal noise (sd :data:`MARK_NOISE` in log), spread over bins
+    ``-half..half`` with triangular weights summing to 1."""
+    n = len(raw)
+    weights = 1.0 - np.abs(np.arange(-half, half + 1)) / (half + 1)
+    weights /= weights.sum()
+    for centre in centres:
+        height = float(dnase[centre]) * rng.lognormal(0.0, MARK_NOISE)
+        offsets = np.arange(-half, half + 1) + centre
+        keep = (offsets >= 0) & (offsets < n)
+        raw[offsets[keep]] += height * weights[keep]
 
 
 def inactive_decoys(p: SimulationParams, rng: np.random.Generator, chrom: Chromosome) -> None:
