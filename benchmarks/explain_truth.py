@@ -44,10 +44,12 @@ def main() -> None:
     parser.add_argument("--decoys", default="0,100")
     parser.add_argument("--ratio", type=float, default=0.5, help="--decoy-score-ratio")
     parser.add_argument("--backgrounds", default="zero", help="deletion backgrounds to try")
+    parser.add_argument("--widths", default="5", help="element widths (bins) to try")
     parser.add_argument(
         "--histone", action="store_true", help="simulate --histone: H3K27ac, H3K27me3 inputs"
     )
     parser.add_argument("--partners", default="regulators", help="--decoy-partners")
+    parser.add_argument("--silencer-signal", default="weaker", help="weaker (the study) or same")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--json", type=Path)
@@ -67,6 +69,7 @@ def main() -> None:
                 decoy_score_ratio=args.ratio,
                 decoy_partners=args.partners if decoys else "regulators",
                 histone=args.histone,
+                silencer_signal=args.silencer_signal,
                 seed=args.seed,
             ).write(data)
             truth = read_truth(data / "links.bedpe", 5000)
@@ -81,24 +84,28 @@ def main() -> None:
                     **extra,
                 )
                 mse = run.evaluate("test", device="cpu").metrics["mse"]
-                for background in args.backgrounds.split(","):
+                settings = [
+                    (b, int(w)) for b in args.backgrounds.split(",") for w in args.widths.split(",")
+                ]
+                for background, width in settings:
                     clock = time.perf_counter()
-                    options = ExplainOptions(background=background)
+                    options = ExplainOptions(background=background, width=width)
                     scores = run.explain("test", device="cpu", options=options)
                     seconds = time.perf_counter() - clock
                     for m in truth_metrics(scores, truth).to_dict("records"):
                         row = {"decoys": decoys, "norm": norm, "background": background}
-                        rows.append(row | {"test_mse": mse, "explain_seconds": seconds, **m})
+                        row |= {"width": width, "test_mse": mse, "explain_seconds": seconds}
+                        rows.append(row | m)
                         print(json.dumps(rows[-1]), flush=True)
                 if args.json:
                     args.json.write_text(json.dumps(rows, indent=2) + "\n")
     for decoys in dict.fromkeys(r["decoys"] for r in rows):
         print(f"\n{decoys} decoy contacts per chromosome")
-        print("| norm | background | method | " + " | ".join(COLUMNS) + " |")
-        print("| --- | --- | --- |" + " ---: |" * len(COLUMNS))
+        print("| norm | background | width | method | " + " | ".join(COLUMNS) + " |")
+        print("| --- | --- | ---: | --- |" + " ---: |" * len(COLUMNS))
         for r in (r for r in rows if r["decoys"] == decoys):
             cells = " | ".join(f"{r[c]:.3f}" for c in COLUMNS)
-            print(f"| {r['norm']} | {r['background']} | {r['method']} | {cells} |")
+            print(f"| {r['norm']} | {r['background']} | {r['width']} | {r['method']} | {cells} |")
 
 
 def separability(seed: int) -> None:
