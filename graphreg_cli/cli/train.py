@@ -283,7 +283,8 @@ def train(
     stage: Stage = typer.Option(
         T.stage,
         help="end-to-end: loss = a*CAGE + (1-a)*epigenome, a rising; epigenome: the trunk "
-        "alone (GraphReg's first stage); cage: the graph part on a frozen trunk from --init.",
+        "alone (GraphReg's first stage); cage: the graph part on a frozen trunk from --init. "
+        "The two stages are what learn the motif grammar (docs/sequence.md).",
         rich_help_panel=SEQUENCE,
     ),
     init: Path = typer.Option(
