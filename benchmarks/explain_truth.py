@@ -9,6 +9,12 @@ Markdown table per dataset and writes every number to JSON.
     python benchmarks/explain_truth.py --json explain.json
     python benchmarks/explain_truth.py --norms batch --decoys 100 --backgrounds zero,median
     python benchmarks/explain_truth.py --separability   # only the bound below
+    python benchmarks/explain_truth.py --histone --decoys 0 --norms batch --attention sigmoid \
+        --transform log1p --loss poisson --silencer-signal visible --chromosomes 110
+
+Besides the metrics of ``graphreg explain --truth`` each row says how much of the simulated
+regulation the model learned (:func:`silencing_learned`). ``benchmarks/explain_bounds.py``
+gives what no model can beat.
 
 ``--separability`` prints how well *any* method could tell an enhancer from a silencer by the
 DNase around it — the only input that differs between them (contacts carry no sign): the
@@ -33,7 +39,16 @@ from graphreg_cli.io.links import read_truth
 from graphreg_cli.tasks.explain import ExplainOptions
 from graphreg_cli.tasks.ranking import truth_metrics
 
-COLUMNS = ("auprc", "enhancer_sign", "silencer_sign", "enhancer_auprc", "silencer_auprc")
+COLUMNS = (
+    "auprc",
+    "enhancer_sign",
+    "silencer_sign",
+    "enhancer_auprc",
+    "silencer_auprc",
+    "enhancers_learned",
+    "silencers_learned",
+    "decoys_learned",
+)
 
 
 def main() -> None:
@@ -49,7 +64,14 @@ def main() -> None:
         "--histone", action="store_true", help="simulate --histone: H3K27ac, H3K27me3 inputs"
     )
     parser.add_argument("--partners", default="regulators", help="--decoy-partners")
-    parser.add_argument("--silencer-signal", default="weaker", help="weaker (the study) or same")
+    parser.add_argument(
+        "--silencer-signal", default="weaker", help="weaker (the study), visible or same"
+    )
+    parser.add_argument("--transform", default="scale", help="train --transform: scale or log1p")
+    parser.add_argument("--loss", default="auto", help="train --loss: auto (mse) or poisson")
+    parser.add_argument(
+        "--chromosomes", type=int, default=30, help="simulated chromosomes; all but 10 train"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--json", type=Path)
@@ -63,7 +85,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for decoys in map(int, args.decoys.split(",")):
             data = Path(tmp) / f"decoys_{decoys}"
-            simulate(
+            chromosomes = args.chromosomes
+            dataset = simulate(
+                chromosomes=chromosomes,
+                split=(chromosomes - 10, 5, 5),
                 silencers=10,
                 decoy_contacts=decoys,
                 decoy_score_ratio=args.ratio,
@@ -71,7 +96,8 @@ def main() -> None:
                 histone=args.histone,
                 silencer_signal=args.silencer_signal,
                 seed=args.seed,
-            ).write(data)
+            )
+            dataset.write(data)
             truth = read_truth(data / "links.bedpe", 5000)
             for norm in args.norms.split(","):
                 extra = {"attention": args.attention} if args.model == "gat" else {}
@@ -81,9 +107,12 @@ def main() -> None:
                     out=data / f"run_{norm}",
                     norm=norm,
                     device="cpu",
+                    transform=args.transform,
+                    loss=args.loss,
                     **extra,
                 )
                 mse = run.evaluate("test", device="cpu").metrics["mse"]
+                learned = silencing_learned(run, dataset)
                 settings = [
                     (b, int(w)) for b in args.backgrounds.split(",") for w in args.widths.split(",")
                 ]
@@ -95,6 +124,7 @@ def main() -> None:
                     for m in truth_metrics(scores, truth).to_dict("records"):
                         row = {"decoys": decoys, "norm": norm, "background": background}
                         row |= {"width": width, "test_mse": mse, "explain_seconds": seconds}
+                        row |= learned
                         rows.append(row | m)
                         print(json.dumps(rows[-1]), flush=True)
                 if args.json:
@@ -106,6 +136,33 @@ def main() -> None:
         for r in (r for r in rows if r["decoys"] == decoys):
             cells = " | ".join(f"{r[c]:.3f}" for c in COLUMNS)
             print(f"| {r['norm']} | {r['background']} | {r['width']} | {r['method']} | {cells} |")
+
+
+def silencing_learned(run, dataset) -> dict:
+    """How much of the simulated regulation the model learned: the least-squares fit of its
+    predicted CAGE at the test genes' bins on each gene's summed enhancer DNase, summed
+    silencer DNase and summed DNase of its decoy partners (the simulation's truth: +1, -1
+    and 0). A silencer coefficient near 0 means the model barely learned silencing, so no
+    attribution of it can give silencers their sign."""
+    import numpy as np
+
+    test = [c for c in dataset.chromosomes if dataset.split_of()[c.name] == "test"]
+    predicted = run.predict([c.name for c in test], device="cpu")
+    rows, values = [], []
+    for c in test:
+        for gene in c.gene_bins:
+            links = c.links[c.links[:, 1] == gene]
+            sums = [c.dnase[links[links[:, 2] == sign, 0]].sum() for sign in (1, -1)]
+            touching = c.contacts[(c.contacts == gene).any(1)]
+            partners = set(touching.ravel().tolist()) - {int(gene)} - set(links[:, 0].tolist())
+            rows.append([*sums, c.dnase[sorted(partners)].sum(), 1.0])
+            values.append(predicted[c.name][gene])
+    coef = np.linalg.lstsq(np.asarray(rows), np.asarray(values), rcond=None)[0]
+    return {
+        "enhancers_learned": float(coef[0]),
+        "silencers_learned": float(-coef[1]),
+        "decoys_learned": float(coef[2]),
+    }
 
 
 def separability(seed: int) -> None:

@@ -106,6 +106,25 @@ def test_elements_links_and_silencer_signal():
     assert 0.85 < ratio(same) < 1.15
 
 
+def test_visible_silencers_put_the_study_peaks_on_a_summit():
+    """``visible``: the study's weaker silencer peaks on the +1 summit enhancers have, so no
+    silencer is lost in the noise; every other element and link is drawn as in the study."""
+    study = simulate(SimulationParams(chromosomes=3, split=(1, 1, 1), silencers=10, seed=4))
+    shown = simulate(
+        SimulationParams(
+            chromosomes=3, split=(1, 1, 1), silencers=10, seed=4, silencer_signal="visible"
+        )
+    )
+    for a, b in zip(study.chromosomes, shown.chromosomes):
+        for name in ("gene_bins", "enhancer_bins", "silencer_bins", "links", "contacts"):
+            np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+        assert (b.dnase[b.silencer_bins] >= 0.2).all()  # the summit, smoothed over 5 bins
+        assert (b.dnase[b.silencer_bins] > a.dnase[a.silencer_bins]).all()
+        assert (a.dnase[a.silencer_bins] < 0.05).any()  # the study's: some near nothing
+        enhancers = a.dnase[a.enhancer_bins].mean()
+        assert b.dnase[b.silencer_bins].mean() < 0.8 * enhancers  # still weaker than enhancers
+
+
 @pytest.mark.parametrize(
     "change, message",
     [

@@ -37,6 +37,7 @@ REAL_GENOME_LINK_DISTANCE = 2_000_000  # bp: GraphReg's window margin (6 Mb wind
 class SilencerSignal(str, Enum):
     weaker = "weaker"
     same = "same"
+    visible = "visible"
 
 
 class DecoyPartners(str, Enum):
@@ -205,8 +206,9 @@ def simulate(
     ),
     silencer_signal: SilencerSignal = typer.Option(
         SilencerSignal.weaker,
-        help="'weaker': silencer DNase peaks ~4x weaker (the study); 'same': drawn like "
-        "enhancers', so only the graph can tell them apart.",
+        help="'weaker': silencer DNase peaks ~4x weaker (the study; about a quarter are lost in "
+        "the noise); 'visible': the same weaker peaks on the summit enhancers have, so every "
+        "silencer shows; 'same': drawn like enhancers', so only the graph can tell them apart.",
     ),
     decoy_score_ratio: float = typer.Option(
         DEFAULTS.decoy_score_ratio,

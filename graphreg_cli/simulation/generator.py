@@ -3,7 +3,8 @@
 Generation follows the study's code (see ``docs/simulation.md``): per chromosome, genes and
 regulators sit on distinct random bins; genes and enhancers get a DNase peak (centre +1 and
 ``a*u_k`` on the ``peak_width`` bins around it, ``a = (2U)^2``), silencers a weaker one
-(``a = U^2``, no +1) unless ``silencer_signal="same"``; the track is smoothed by a moving
+(``a = U^2``, no +1) unless ``silencer_signal`` is ``"same"`` (drawn as enhancers') or
+``"visible"`` (``a = U^2`` on the +1); the track is smoothed by a moving
 average and noise added to a share of bins; each gene is linked to random enhancers (and
 silencers) and its CAGE is the sum, over links and offsets ``-w..w``, of the regulator's DNase
 (silencers subtract), clipped at 0, plus noise.
@@ -93,13 +94,17 @@ class Dataset:
         }
 
 
-def _peaks(rng, raw: np.ndarray, centres: np.ndarray, strong: bool, half: int) -> None:
-    """Add one peak per centre bin in place: ``+1`` at the centre (strong only), ``a*u_k``
-    on bins ``-half..half`` with ``a = (2U)^2`` (strong) or ``U^2`` (weak)."""
+def _peaks(
+    rng, raw: np.ndarray, centres: np.ndarray, strong: bool, half: int, summit: bool | None = None
+) -> None:
+    """Add one peak per centre bin in place: ``+1`` at the centre (``summit``: strong ones
+    unless told), ``a*u_k`` on bins ``-half..half`` with ``a = (2U)^2`` (strong) or ``U^2``
+    (weak)."""
     n = len(raw)
+    summit = strong if summit is None else summit
     for centre in centres:
         a = (2 * rng.random()) ** 2 if strong else rng.random() ** 2
-        if strong:
+        if summit:
             raw[centre] += 1.0
         offsets = np.arange(-half, half + 1) + centre
         draws = a * rng.random(len(offsets))
@@ -138,7 +143,8 @@ def simulate_chromosome(
     raw = np.zeros(n)
     _peaks(rng, raw, genes, True, half)
     _peaks(rng, raw, enhancers, True, half)
-    _peaks(rng, raw, silencers, p.silencer_signal == "same", half)
+    signal = p.silencer_signal  # visible: the study's weaker peaks on an enhancer's summit
+    _peaks(rng, raw, silencers, signal == "same", half, summit=signal != "weaker")
     dnase = _smooth(raw, p.smooth_width)
     _noise(rng, dnase, p.noise_fraction, p.dnase_noise)
 

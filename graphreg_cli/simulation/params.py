@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass
 
 from graphreg_cli.errors import NAME_ONLY, SettingError, check_range
 
+SILENCER_SIGNALS = ("weaker", "same", "visible")
 MAX_FINE_VALUES = 200_000_000  # fine DNase values in memory: 800 MB of float32
 
 
@@ -118,9 +119,10 @@ class SimulationParams:
             raise SettingError(
                 "{noise_fraction} must be between 0 and 1", noise_fraction=self.noise_fraction
             )
-        if self.silencer_signal not in ("weaker", "same"):
+        if self.silencer_signal not in SILENCER_SIGNALS:
             raise SettingError(
-                "{silencer_signal}: choose weaker or same", silencer_signal=self.silencer_signal
+                f"{{silencer_signal}}: choose {', '.join(SILENCER_SIGNALS)}",
+                silencer_signal=self.silencer_signal,
             )
         if self.decoy_partners not in ("regulators", "inactive"):
             raise SettingError(

@@ -1,0 +1,147 @@
+"""How well could *any* explanation get the signs right on the simulated benchmark?
+
+Three bounds on ``simulate --silencers 10 --histone`` (test chromosomes unless said), no model
+trained:
+
+1. **Visible elements.** The share of enhancer and silencer links whose element has more
+   signal (DNase + H3K27ac + H3K27me3 over its 9 bins) than 90% / 99% of stretches holding no
+   element. Deleting an element that is not there changes nothing, so an attribution that
+   reads the element's signal (deletion, gradient x input, integrated gradients) cannot
+   give such a link a reliable sign.
+2. **A classifier told the answers.** A small network trained on the *labels* (enhancer or
+   silencer; with decoys: silencer or not) from the three tracks over each contacted
+   element's 11 bins, trained on the training chromosomes: its share of signs right and its
+   signed silencer AUPRC on the test chromosomes. Models trained on CAGE learn the signs
+   only indirectly, so this is an upper bound in practice, not a target.
+3. **A perfect attribution that is 0 where nothing is visible**: visible silencer links
+   first, every other candidate after them in random order — its signed silencer AUPRC
+   (with decoys).
+
+    python benchmarks/explain_bounds.py [--silencer-signal weaker|visible|same] [--seeds 0,1,2]
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+import torch
+
+from graphreg_cli.api import simulate
+from graphreg_cli.tasks.ranking import average_precision as auprc
+
+HALF = 4  # element: 9 bins
+WINDOW = 5  # classifier input: 11 bins
+TRACKS = ("h3k27ac", "h3k27me3")
+
+
+def tracks(c) -> np.ndarray:
+    """``(3, bins)``: DNase and the two marks of chromosome ``c``."""
+    return np.stack([c.dnase, *(c.marks[m] for m in TRACKS)])
+
+
+def pairs(data, parts: tuple[str, ...]):
+    """``(gene, element, sign, chromosome)`` of every contact on the chromosomes of ``parts``;
+    sign 0 for a decoy."""
+    split = data.split_of()
+    for c in data.chromosomes:
+        if split[c.name] not in parts:
+            continue
+        signs = {(int(r), int(g)): int(s) for r, g, s in c.links}
+        genes = set(c.gene_bins.tolist())
+        for a, b in c.contacts:
+            gene, element = (int(a), int(b)) if int(a) in genes else (int(b), int(a))
+            yield gene, element, signs.get((element, gene), 0), c
+
+
+def signal(c, element: int) -> float:
+    """The three tracks summed over the element's 9 bins."""
+    return float(tracks(c)[:, max(0, element - HALF) : element + HALF + 1].sum())
+
+
+def empty_cut(data, quantile: float) -> float:
+    """The ``quantile`` of :func:`signal` over bins with no element within 12 bins."""
+    background = []
+    for c in data.chromosomes:
+        total = np.convolve(tracks(c).sum(0), np.ones(2 * HALF + 1), "same")
+        busy = np.zeros(len(total), dtype=bool)
+        elements = (c.gene_bins, c.enhancer_bins, c.silencer_bins, c.inactive_bins)
+        for b in np.concatenate(elements):
+            busy[max(0, b - 3 * HALF) : b + 3 * HALF + 1] = True
+        background.append(total[~busy])
+    return float(np.quantile(np.concatenate(background), quantile))
+
+
+def visible(data, quantile: float = 0.9) -> tuple[np.ndarray, np.ndarray]:
+    """Per test contact (:func:`pairs` order): whether its element's signal beats
+    ``quantile`` of empty stretches, and its sign."""
+    cut = empty_cut(data, quantile)
+    found = [(signal(c, e) > cut, sign) for _, e, sign, c in pairs(data, ("test",))]
+    return np.array([f for f, _ in found]), np.array([s for _, s in found])
+
+
+def windows(data, parts) -> tuple[np.ndarray, np.ndarray]:
+    """Classifier inputs ``(pairs, 33)``: log1p of the tracks over each element's 11 bins,
+    each track scaled by its mean; and the signs ``(pairs,)``."""
+    scale = np.mean([tracks(c).mean(1) for c in data.chromosomes], axis=0)[:, None]
+    x, y = [], []
+    for _, element, sign, c in pairs(data, parts):
+        padded = np.pad(tracks(c) / scale, ((0, 0), (WINDOW, WINDOW)))
+        x.append(np.log1p(padded[:, element : element + 2 * WINDOW + 1]).ravel())
+        y.append(sign)
+    return np.asarray(x, dtype=np.float32), np.asarray(y)
+
+
+def told_classifier(data, target: int, seed: int):
+    """A network trained on the training chromosomes' labels (``sign == target``); returns
+    its scores on the test chromosomes and their signs."""
+    x, y = windows(data, ("train", "val"))
+    torch.manual_seed(seed)
+    net = torch.nn.Sequential(
+        torch.nn.Linear(x.shape[1], 32), torch.nn.ReLU(), torch.nn.Linear(32, 1)
+    )
+    optimiser = torch.optim.Adam(net.parameters(), 1e-2, weight_decay=1e-3)
+    inputs, labels = torch.from_numpy(x), torch.from_numpy((y == target).astype(np.float32))
+    for _ in range(1500):
+        optimiser.zero_grad()
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(net(inputs)[:, 0], labels)
+        loss.backward()
+        optimiser.step()
+    test_x, test_y = windows(data, ("test",))
+    with torch.no_grad():
+        return net(torch.from_numpy(test_x))[:, 0].numpy(), test_y
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--silencer-signal", default="weaker")
+    parser.add_argument("--seeds", default="0,1,2")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    print(
+        "| seed | links visible above 90% / 99% of empty stretches: enhancers | silencers "
+        "| classifier told the answers: enhancers + | silencers − | signed silencer AUPRC, "
+        "100 decoys: classifier | perfect attribution, 0 where nothing is visible |"
+    )
+    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for seed in map(int, args.seeds.split(",")):
+        common = dict(silencers=10, histone=True, seed=seed, silencer_signal=args.silencer_signal)
+        plain = simulate(**common)
+        (v90, kinds), (v99, _) = visible(plain, 0.9), visible(plain, 0.99)
+        score, sign = told_classifier(plain, 1, seed)
+        enhancers, silencers = (score[sign == 1] > 0).mean(), (score[sign == -1] <= 0).mean()
+        decoyed = simulate(**common, decoy_contacts=100, decoy_partners="inactive")
+        score, sign = told_classifier(decoyed, -1, seed)
+        told = auprc(score, sign == -1)
+        seen, _ = visible(decoyed)
+        rng = np.random.default_rng(seed)
+        perfect = auprc(np.where(seen & (sign == -1), 2.0, 0.0) + rng.random(len(sign)), sign == -1)
+        print(
+            f"| {seed} | {v90[kinds == 1].mean():.1%} / {v99[kinds == 1].mean():.1%} "
+            f"| {v90[kinds == -1].mean():.1%} / {v99[kinds == -1].mean():.1%} "
+            f"| {enhancers:.1%} | {silencers:.1%} | {told:.3f} | {perfect:.3f} |"
+        )
+
+
+if __name__ == "__main__":
+    main()
