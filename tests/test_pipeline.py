@@ -278,7 +278,7 @@ def test_explain_with_truth_and_perturb(trained, tiny_dataset, tmp_path):
         assert method in result.output
     arcs = read_bedpe(out)
     assert len(arcs) == 6 * (6 * 5 + 4)  # every contact of every gene: links + decoys
-    assert set(arcs["extra2"]) == {"deletion"} and set(arcs["extra1"]) <= {"1", "-1"}
+    assert set(arcs["extra2"]) == {"saliency"} and set(arcs["extra1"]) <= {"1", "-1"}
     score = arcs["score"].astype(int)  # integers 1-1000, as IGV loads them
     assert score.min() >= 1 and score.max() == 1000
     assert (tmp_path / "links.tsv").exists()

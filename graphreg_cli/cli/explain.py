@@ -33,7 +33,12 @@ def explain(
         dir_okay=False,
         help="BEDPE of scored gene-element arcs.",
     ),
-    method: Method = typer.Option("deletion", help="Method for the BEDPE."),
+    method: Method = typer.Option(
+        "saliency",
+        help="Method for the BEDPE's arcs and their sign. saliency (gradient x input, "
+        "GraphReg's) by default: on the simulated benchmarks it gave the right sign to more "
+        "of the true links than deletion did, for every graph model (docs/explain.md).",
+    ),
     tsv: Path = typer.Option(
         None,
         dir_okay=False,
