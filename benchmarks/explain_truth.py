@@ -47,7 +47,6 @@ COLUMNS = (
     "silencer_auprc",
     "enhancers_learned",
     "silencers_learned",
-    "decoys_learned",
 )
 
 
@@ -112,7 +111,7 @@ def main() -> None:
                     **extra,
                 )
                 mse = run.evaluate("test", device="cpu").metrics["mse"]
-                learned = silencing_learned(run, dataset)
+                learned = silencing_learned(run, dataset) if not decoys else {}
                 settings = [
                     (b, int(w)) for b in args.backgrounds.split(",") for w in args.widths.split(",")
                 ]
@@ -134,16 +133,17 @@ def main() -> None:
         print("| norm | background | width | method | " + " | ".join(COLUMNS) + " |")
         print("| --- | --- | ---: | --- |" + " ---: |" * len(COLUMNS))
         for r in (r for r in rows if r["decoys"] == decoys):
-            cells = " | ".join(f"{r[c]:.3f}" for c in COLUMNS)
+            cells = " | ".join(f"{r.get(c, float('nan')):.3f}" for c in COLUMNS)
             print(f"| {r['norm']} | {r['background']} | {r['width']} | {r['method']} | {cells} |")
 
 
 def silencing_learned(run, dataset) -> dict:
     """How much of the simulated regulation the model learned: the least-squares fit of its
-    predicted CAGE at the test genes' bins on each gene's summed enhancer DNase, summed
-    silencer DNase and summed DNase of its decoy partners (the simulation's truth: +1, -1
-    and 0). A silencer coefficient near 0 means the model barely learned silencing, so no
-    attribution of it can give silencers their sign."""
+    predicted CAGE at the test genes' bins on each gene's summed enhancer DNase and summed
+    silencer DNase (the simulation's truth: +1 and -1). A silencer coefficient near 0 means
+    the model barely learned silencing, so no attribution of it can give silencers their
+    sign. Measured without decoys only: with them the fit over 100 test genes was too noisy
+    to read (from -0.28 to 0.49 across the decoy runs of docs/explain.md)."""
     import numpy as np
 
     test = [c for c in dataset.chromosomes if dataset.split_of()[c.name] == "test"]
@@ -153,16 +153,10 @@ def silencing_learned(run, dataset) -> dict:
         for gene in c.gene_bins:
             links = c.links[c.links[:, 1] == gene]
             sums = [c.dnase[links[links[:, 2] == sign, 0]].sum() for sign in (1, -1)]
-            touching = c.contacts[(c.contacts == gene).any(1)]
-            partners = set(touching.ravel().tolist()) - {int(gene)} - set(links[:, 0].tolist())
-            rows.append([*sums, c.dnase[sorted(partners)].sum(), 1.0])
+            rows.append([*sums, 1.0])
             values.append(predicted[c.name][gene])
     coef = np.linalg.lstsq(np.asarray(rows), np.asarray(values), rcond=None)[0]
-    return {
-        "enhancers_learned": float(coef[0]),
-        "silencers_learned": float(-coef[1]),
-        "decoys_learned": float(coef[2]),
-    }
+    return {"enhancers_learned": float(coef[0]), "silencers_learned": float(-coef[1])}
 
 
 def separability(seed: int) -> None:
