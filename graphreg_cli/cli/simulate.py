@@ -206,7 +206,7 @@ def simulate(
     ),
     silencer_signal: SilencerSignal = typer.Option(
         SilencerSignal.weaker,
-        help="'weaker': silencer DNase peaks ~4x weaker (the study; about a quarter are lost in "
+        help="'weaker': silencer DNase peaks ~4x weaker (the study; a fifth to a third are lost in "
         "the noise); 'visible': the same weaker peaks on the summit enhancers have, so every "
         "silencer shows; 'same': drawn like enhancers', so only the graph can tell them apart.",
     ),
