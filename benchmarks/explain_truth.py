@@ -12,9 +12,7 @@ Markdown table per dataset and writes every number to JSON.
     python benchmarks/explain_truth.py --histone --decoys 0 --norms batch --attention sigmoid \
         --transform log1p --loss poisson --silencer-signal visible --chromosomes 110
 
-Besides the metrics of ``graphreg explain --truth`` each row says how much of the simulated
-regulation the model learned (:func:`silencing_learned`). ``benchmarks/explain_bounds.py``
-gives what no model can beat.
+``benchmarks/explain_bounds.py`` measures what the simulation itself allows.
 
 ``--separability`` prints how well *any* method could tell an enhancer from a silencer by the
 DNase around it — the only input that differs between them (contacts carry no sign): the
@@ -45,8 +43,6 @@ COLUMNS = (
     "silencer_sign",
     "enhancer_auprc",
     "silencer_auprc",
-    "enhancers_learned",
-    "silencers_learned",
 )
 
 
@@ -111,7 +107,6 @@ def main() -> None:
                     **extra,
                 )
                 mse = run.evaluate("test", device="cpu").metrics["mse"]
-                learned = silencing_learned(run, dataset) if not decoys else {}
                 settings = [
                     (b, int(w)) for b in args.backgrounds.split(",") for w in args.widths.split(",")
                 ]
@@ -123,7 +118,6 @@ def main() -> None:
                     for m in truth_metrics(scores, truth).to_dict("records"):
                         row = {"decoys": decoys, "norm": norm, "background": background}
                         row |= {"width": width, "test_mse": mse, "explain_seconds": seconds}
-                        row |= learned
                         rows.append(row | m)
                         print(json.dumps(rows[-1]), flush=True)
                 if args.json:
@@ -133,30 +127,8 @@ def main() -> None:
         print("| norm | background | width | method | " + " | ".join(COLUMNS) + " |")
         print("| --- | --- | ---: | --- |" + " ---: |" * len(COLUMNS))
         for r in (r for r in rows if r["decoys"] == decoys):
-            cells = " | ".join(f"{r.get(c, float('nan')):.3f}" for c in COLUMNS)
+            cells = " | ".join(f"{r[c]:.3f}" for c in COLUMNS)
             print(f"| {r['norm']} | {r['background']} | {r['width']} | {r['method']} | {cells} |")
-
-
-def silencing_learned(run, dataset) -> dict:
-    """How much of the simulated regulation the model learned: the least-squares fit of its
-    predicted CAGE at the test genes' bins on each gene's summed enhancer DNase and summed
-    silencer DNase (the simulation's truth: +1 and -1). A silencer coefficient near 0 means
-    the model barely learned silencing, so no attribution of it can give silencers their
-    sign. Measured without decoys only: with them the fit over 100 test genes was too noisy
-    to read (from -0.28 to 0.49 across the decoy runs of docs/explain.md)."""
-    import numpy as np
-
-    test = [c for c in dataset.chromosomes if dataset.split_of()[c.name] == "test"]
-    predicted = run.predict([c.name for c in test], device="cpu")
-    rows, values = [], []
-    for c in test:
-        for gene in c.gene_bins:
-            links = c.links[c.links[:, 1] == gene]
-            sums = [c.dnase[links[links[:, 2] == sign, 0]].sum() for sign in (1, -1)]
-            rows.append([*sums, 1.0])
-            values.append(predicted[c.name][gene])
-    coef = np.linalg.lstsq(np.asarray(rows), np.asarray(values), rcond=None)[0]
-    return {"enhancers_learned": float(coef[0]), "silencers_learned": float(-coef[1])}
 
 
 def separability(seed: int) -> None:
