@@ -37,13 +37,7 @@ from graphreg_cli.io.links import read_truth
 from graphreg_cli.tasks.explain import ExplainOptions
 from graphreg_cli.tasks.ranking import truth_metrics
 
-COLUMNS = (
-    "auprc",
-    "enhancer_sign",
-    "silencer_sign",
-    "enhancer_auprc",
-    "silencer_auprc",
-)
+COLUMNS = ("auprc", "enhancer_sign", "silencer_sign", "enhancer_auprc", "silencer_auprc")
 
 
 def main() -> None:
@@ -81,7 +75,7 @@ def main() -> None:
         for decoys in map(int, args.decoys.split(",")):
             data = Path(tmp) / f"decoys_{decoys}"
             chromosomes = args.chromosomes
-            dataset = simulate(
+            simulate(
                 chromosomes=chromosomes,
                 split=(chromosomes - 10, 5, 5),
                 silencers=10,
@@ -91,8 +85,7 @@ def main() -> None:
                 histone=args.histone,
                 silencer_signal=args.silencer_signal,
                 seed=args.seed,
-            )
-            dataset.write(data)
+            ).write(data)
             truth = read_truth(data / "links.bedpe", 5000)
             for norm in args.norms.split(","):
                 extra = {"attention": args.attention} if args.model == "gat" else {}
