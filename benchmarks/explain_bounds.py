@@ -54,40 +54,43 @@ def pairs(data, parts: tuple[str, ...]):
             yield gene, element, signs.get((element, gene), 0), c
 
 
-def signal(c, element: int) -> float:
-    """The three tracks summed over the element's 9 bins."""
-    return float(tracks(c)[:, max(0, element - HALF) : element + HALF + 1].sum())
+def element_signal(c) -> np.ndarray:
+    """``(bins,)``: the three tracks summed over the 9 bins around each bin."""
+    return np.convolve(tracks(c).sum(0), np.ones(2 * HALF + 1), "same")
 
 
-def empty_cut(data, quantile: float) -> float:
-    """The ``quantile`` of :func:`signal` over bins with no element within 12 bins."""
+def empty_cuts(data, quantiles: tuple[float, ...]) -> list[float]:
+    """The ``quantiles`` of :func:`element_signal` over bins with no element within 12 bins."""
     background = []
     for c in data.chromosomes:
-        total = np.convolve(tracks(c).sum(0), np.ones(2 * HALF + 1), "same")
-        busy = np.zeros(len(total), dtype=bool)
+        busy = np.zeros(len(c.dnase), dtype=bool)
         elements = (c.gene_bins, c.enhancer_bins, c.silencer_bins, c.inactive_bins)
         for b in np.concatenate(elements):
             busy[max(0, b - 3 * HALF) : b + 3 * HALF + 1] = True
-        background.append(total[~busy])
-    return float(np.quantile(np.concatenate(background), quantile))
+        background.append(element_signal(c)[~busy])
+    return [float(q) for q in np.quantile(np.concatenate(background), quantiles)]
 
 
-def visible(data, quantile: float = 0.9) -> tuple[np.ndarray, np.ndarray]:
-    """Per test contact (:func:`pairs` order): whether its element's signal beats
-    ``quantile`` of empty stretches, and its sign."""
-    cut = empty_cut(data, quantile)
-    found = [(signal(c, e) > cut, sign) for _, e, sign, c in pairs(data, ("test",))]
-    return np.array([f for f, _ in found]), np.array([s for _, s in found])
+def visible(data, quantiles=(0.9,)) -> tuple[list[np.ndarray], np.ndarray]:
+    """Per test contact (:func:`pairs` order) and quantile: whether its element's signal beats
+    that quantile of empty stretches; and the contacts' signs."""
+    signals = {c.name: element_signal(c) for c in data.chromosomes}
+    found = [(signals[c.name][e], sign) for _, e, sign, c in pairs(data, ("test",))]
+    values, signs = np.array([v for v, _ in found]), np.array([s for _, s in found])
+    return [values > cut for cut in empty_cuts(data, quantiles)], signs
 
 
 def windows(data, parts) -> tuple[np.ndarray, np.ndarray]:
     """Classifier inputs ``(pairs, 33)``: log1p of the tracks over each element's 11 bins,
     each track scaled by its mean; and the signs ``(pairs,)``."""
     scale = np.mean([tracks(c).mean(1) for c in data.chromosomes], axis=0)[:, None]
+    padded = {
+        c.name: np.log1p(np.pad(tracks(c) / scale, ((0, 0), (WINDOW, WINDOW))))
+        for c in data.chromosomes
+    }
     x, y = [], []
     for _, element, sign, c in pairs(data, parts):
-        padded = np.pad(tracks(c) / scale, ((0, 0), (WINDOW, WINDOW)))
-        x.append(np.log1p(padded[:, element : element + 2 * WINDOW + 1]).ravel())
+        x.append(padded[c.name][:, element : element + 2 * WINDOW + 1].ravel())
         y.append(sign)
     return np.asarray(x, dtype=np.float32), np.asarray(y)
 
@@ -127,13 +130,13 @@ def main() -> None:
     for seed in map(int, args.seeds.split(",")):
         common = dict(silencers=10, histone=True, seed=seed, silencer_signal=args.silencer_signal)
         plain = simulate(**common)
-        (v90, kinds), (v99, _) = visible(plain, 0.9), visible(plain, 0.99)
+        (v90, v99), kinds = visible(plain, (0.9, 0.99))
         score, sign = told_classifier(plain, 1, seed)
         enhancers, silencers = (score[sign == 1] > 0).mean(), (score[sign == -1] <= 0).mean()
         decoyed = simulate(**common, decoy_contacts=100, decoy_partners="inactive")
         score, sign = told_classifier(decoyed, -1, seed)
         told = auprc(score, sign == -1)
-        seen, _ = visible(decoyed)
+        (seen,), _ = visible(decoyed)
         rng = np.random.default_rng(seed)
         perfect = auprc(np.where(seen & (sign == -1), 2.0, 0.0) + rng.random(len(sign)), sign == -1)
         print(
