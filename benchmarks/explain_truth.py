@@ -11,6 +11,8 @@ Markdown table per dataset and writes every number to JSON.
     python benchmarks/explain_truth.py --separability   # only the bound below
     python benchmarks/explain_truth.py --histone --decoys 0 --norms batch --attention sigmoid \
         --transform log1p --loss poisson --silencer-signal visible --chromosomes 110
+    python benchmarks/explain_truth.py --histone --decoys 0 --norms batch --model additive \
+        --dropout 0.3 --min-epochs 600
 
 ``benchmarks/explain_bounds.py`` measures what the simulation itself allows.
 
@@ -58,6 +60,8 @@ def main() -> None:
     )
     parser.add_argument("--transform", default="scale", help="train --transform: scale or log1p")
     parser.add_argument("--loss", default="auto", help="train --loss: auto (mse) or poisson")
+    parser.add_argument("--dropout", type=float, default=0.1, help="train --dropout")
+    parser.add_argument("--min-epochs", type=int, default=100, help="train --min-epochs")
     parser.add_argument(
         "--chromosomes", type=int, default=30, help="simulated chromosomes; all but 10 train"
     )
@@ -97,6 +101,9 @@ def main() -> None:
                     device="cpu",
                     transform=args.transform,
                     loss=args.loss,
+                    dropout=args.dropout,
+                    min_epochs=args.min_epochs,
+                    epochs=max(400, 2 * args.min_epochs),
                     **extra,
                 )
                 mse = run.evaluate("test", device="cpu").metrics["mse"]

@@ -39,7 +39,7 @@ def _model(name="gat", norm="batch", **kw):
 
 
 @pytest.mark.parametrize("norm", ["batch", "layer", "none"])
-@pytest.mark.parametrize("name", ["gat", "gcn", "cnn"])
+@pytest.mark.parametrize("name", ["gat", "gcn", "cnn", "additive"])
 def test_far_inputs_do_not_change_a_local_prediction(name, norm):
     """Bin 20 sees bins within the trunk's reach of itself and of its graph neighbours up to
     the graph depth (20-150-260), and the decoder's reach around those: inputs beyond
@@ -68,7 +68,7 @@ def test_instance_norm_is_not_local():
     assert (model(g)["cage"][20] - model(changed)["cage"][20]).abs() > 1e-4
 
 
-@pytest.mark.parametrize("name", ["gat", "cnn"])
+@pytest.mark.parametrize("name", ["gat", "cnn", "additive"])
 def test_trunk_once_equals_the_windowed_path(name):
     """Windows of 90 nodes every 30, the trunk over chunks of 70: the same CAGE to 1e-5."""
     model = _model(name)

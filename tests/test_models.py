@@ -85,7 +85,8 @@ def test_graph_models_use_contacts_and_cnn_does_not(name):
 
 def test_unknown_model_name():
     with pytest.raises(
-        GraphregError, match="model=.rnn.: choose from gat, cnn, gcn, linear, seq-cnn, seq-gat"
+        GraphregError,
+        match="model=.rnn.: choose from gat, cnn, gcn, linear, additive, seq-cnn, seq-gat",
     ):
         build_model(ModelConfig(name="rnn"))
 

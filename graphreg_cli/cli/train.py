@@ -68,8 +68,11 @@ def train(
         "gat",
         "--model",
         "-m",
-        help="Model: gat = Epi-GraphReg, cnn = Epi-CNN, gcn, linear; from DNA: seq-gat = "
-        "Seq-GraphReg, seq-cnn = Seq-CNN (they predict the --epigenome tracks too).",
+        help="Model: gat = Epi-GraphReg, cnn = Epi-CNN, gcn, linear, additive (each contact "
+        "adds gate x sign x accessibility to its gene, so `graphreg explain` deletions have "
+        "the sign the model gives each element; give accessibility as the first track); "
+        "from DNA: seq-gat = Seq-GraphReg, seq-cnn = Seq-CNN (they predict the --epigenome "
+        "tracks too).",
         rich_help_panel=MODEL,
     ),
     target: list[Path] = typer.Option(

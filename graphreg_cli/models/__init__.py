@@ -114,7 +114,7 @@ def build_model(config: ModelConfig) -> GraphregModel:
 
 
 # each model module registers itself; gat first: the default and the study's model
-from graphreg_cli.models import gat, cnn, gcn, linear  # noqa: E402, F401, I001
+from graphreg_cli.models import gat, cnn, gcn, linear, additive  # noqa: E402, F401, I001
 from graphreg_cli.models import seq_cnn, seq_gat  # noqa: E402, F401, I001
 
 MODEL_NAMES = tuple(REGISTRY)

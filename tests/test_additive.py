@@ -1,0 +1,105 @@
+"""The additive model: a deletion removes exactly the element's own signed term."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch_geometric.data import Data
+
+from graphreg_cli.errors import SettingError
+from graphreg_cli.models import ModelConfig, build_model
+from graphreg_cli.models.additive import ELEMENT_BINS, SIGN_BINS, spread
+from graphreg_cli.models.blocks import Layout
+from graphreg_cli.tasks.attribution import deletion, span
+
+N = 200
+GENES = [40, 40, 40, 120, 120]
+ELEMENTS = [80, 100, 160, 60, 180]  # each at least 20 bins from every gene
+
+
+def _graph(seed=0) -> Data:
+    g = torch.Generator().manual_seed(seed)
+    src = torch.tensor(ELEMENTS + GENES)
+    dst = torch.tensor(GENES + ELEMENTS)
+    x = torch.rand(N, 3, generator=g) * 0.1  # background, 2 tracks + the gene channel
+    x[:, 2] = 0.0
+    x[GENES, 2] = 1.0
+    for i, e in enumerate(ELEMENTS):  # peaks, the first track or the second ahead in turn
+        x[e - 2 : e + 3, :2] += torch.tensor([3.0, 1.0] if i % 2 else [1.0, 3.0])
+    return Data(x=x, edge_index=torch.stack([src, dst]), edge_weight=torch.rand(10, generator=g))
+
+
+def _model(seed=0):
+    torch.manual_seed(seed)
+    config = ModelConfig(name="additive", in_features=3, channels=8, norm="none")
+    model = build_model(config).eval()
+    with torch.no_grad():  # sign: + where track 0's share of the centre bin beats track 1's
+        first, _, last = model.trunk.sign
+        for layer in (first, last):
+            layer.weight.zero_()
+            layer.bias.zero_()
+        centre = SIGN_BINS // 2
+        first.weight[0, centre] = first.weight[1, SIGN_BINS + centre] = 1.0
+        last.weight[0, :2] = torch.tensor([10.0, -10.0])
+        model.trunk.activity.fill_(0.0)  # sizeable activities
+    return model
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_deletion_removes_exactly_the_element_term(seed):
+    """Before the softplus, deleting element j changes gene i by exactly -c_ij s_j A_j(0),
+    so the deletion's sign is the sign the model gave j."""
+    model, g = _model(seed), _graph(seed)
+    with torch.no_grad():
+        trunk, activity, sign = model.split(model.encode(g))
+        gate = model.gates(trunk, g)
+    terms = gate[: len(ELEMENTS)] * sign[ELEMENTS] * activity[ELEMENTS, model.k // 2]
+    assert (terms > 0).any() and (terms < 0).any()
+    effects = deletion(model, g, GENES, ELEMENTS, n_tracks=2, width=ELEMENT_BINS)
+    assert (torch.sign(torch.from_numpy(effects)) == torch.sign(terms)).all()
+
+    def logit(x):  # softplus⁻¹
+        return x + torch.log(-torch.expm1(-x))
+
+    with torch.no_grad():
+        before = logit(model(g)["cage"])
+        for gene, element, term in zip(GENES, ELEMENTS, terms):
+            edited = g.clone()
+            edited.x = g.x.clone()
+            edited.x[span(element, ELEMENT_BINS, N), :2] = 0.0
+            after = logit(model(edited)["cage"])
+            assert before[gene] - after[gene] == pytest.approx(term.item(), rel=1e-3, abs=1e-4)
+
+
+def test_activity_is_zero_without_accessibility():
+    """The activity reads the first track only, over the element's bins: 0 where it is 0,
+    whatever the other tracks hold."""
+    model, g = _model(), _graph()
+    g.x[:, 0] = 0.0
+    with torch.no_grad():
+        _, activity, _ = model.split(model.encode(g))
+    assert activity.abs().max() == 0
+    g.x[100, 0] = 1.0
+    with torch.no_grad():
+        _, activity, _ = model.split(model.encode(g))
+    assert set(torch.nonzero(activity.sum(1)).flatten().tolist()) == set(range(98, 103))
+
+
+def test_spread_moves_each_offset_by_its_distance():
+    """What node i receives for offset o lands on bin i + o, never across chromosomes."""
+    summed = torch.zeros(20, 5)
+    summed[3, 0] = 1.0  # offset -2 of node 3 → bin 1
+    summed[3, 4] = 2.0  # offset +2 → bin 5
+    summed[9, 4] = 4.0  # node 9 ends chromosome 1: offset +2 would fall in chromosome 2
+    summed[12, 2] = 8.0  # offset 0 of node 12 (chromosome 2's third bin) → itself
+    out = spread(summed, Layout(torch.tensor([0] * 10 + [1] * 10), 20))
+    expected = torch.zeros(20)
+    expected[1], expected[5], expected[12] = 1.0, 2.0, 8.0
+    torch.testing.assert_close(out, expected)
+
+
+def test_settings_it_cannot_run_with_are_refused():
+    with pytest.raises(SettingError, match="cnn_layers=1: the additive model reads 5 bins"):
+        build_model(ModelConfig(name="additive", cnn_layers=1))
+    with pytest.raises(SettingError, match="window=10: the additive model spreads"):
+        build_model(ModelConfig(name="additive", window=10))
