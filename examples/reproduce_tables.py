@@ -32,12 +32,13 @@ STUDY = {  # test MSE / ROI MSE, Tables I and II
     "enhancers_only": {"cnn": (1.105, 0.373), "gat": (0.199, 0.045)},
     "enhancers_and_silencers": {"cnn": (0.524, 0.189), "gat": (0.140, 0.062)},
 }
-ROWS = [  # label, model, gene channel
-    ("cnn (DNase only, as the study)", "cnn", False),
-    ("cnn + genes", "cnn", True),
-    ("gat (Epi-GraphReg)", "gat", True),
-    ("gcn", "gcn", True),
-    ("linear", "linear", True),
+ROWS = [  # label, model, gene channel, settings other than graphreg train's defaults
+    ("cnn (DNase only, as the study)", "cnn", False, {}),
+    ("cnn + genes", "cnn", True, {}),
+    ("gat (Epi-GraphReg)", "gat", True, {}),
+    ("gcn", "gcn", True, {}),
+    ("linear", "linear", True, {"lr": 1e-2}),
+    ("additive", "additive", True, {"dropout": 0.3, "min_epochs": 600, "epochs": 1200}),
 ]
 
 
@@ -50,7 +51,9 @@ def datasets(workdir: Path, include_seed: bool):
             yield variant, "study's files", SEED_DATA / variant
 
 
-def run_one(folder: Path, model: str, gene_input: bool, out: Path, quick: bool) -> dict:
+def run_one(
+    folder: Path, model: str, gene_input: bool, settings: dict, out: Path, quick: bool
+) -> dict:
     inputs = Inputs(
         [folder / "dnase.bw"],
         folder / "contacts.bedpe",
@@ -58,13 +61,15 @@ def run_one(folder: Path, model: str, gene_input: bool, out: Path, quick: bool) 
         folder / "genes.bed",
         5000,
     )
+    config = ModelConfig(name=model, dropout=settings.get("dropout", ModelConfig.dropout))
     options = TrainOptions(
         gene_input=gene_input,
-        epochs=3 if quick else TrainOptions.epochs,
-        lr=1e-2 if model == "linear" else TrainOptions.lr,
+        lr=settings.get("lr", TrainOptions.lr),
+        epochs=3 if quick else settings.get("epochs", TrainOptions.epochs),
+        min_epochs=0 if quick else settings.get("min_epochs", TrainOptions.min_epochs),
     )
     start = time.perf_counter()
-    run = train(inputs, out, ModelConfig(name=model), options)
+    run = train(inputs, out, config, options)
     seconds = time.perf_counter() - start
     result, metrics = run.result, dict(run.evaluate("test", device="cpu").metrics)
     metrics["seconds"] = round(seconds, 1)
@@ -77,14 +82,18 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="3 epochs per model (smoke run)")
     parser.add_argument("--no-seed-data", action="store_true", help="skip ../shared/seed-data")
     parser.add_argument("--json", type=Path, help="write every number to this JSON file")
+    parser.add_argument(
+        "--models", default=",".join(dict.fromkeys(r[1] for r in ROWS)), help="rows to run"
+    )
     args = parser.parse_args()
+    rows = [r for r in ROWS if r[1] in args.models.split(",")]
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         for variant, source, folder in datasets(work, not args.no_seed_data):
-            for label, model, genes in ROWS:
+            for label, model, genes, settings in rows:
                 out = work / "runs" / f"{variant}_{source[:5]}_{model}_{genes}"
-                m = run_one(folder, model, genes, out, args.quick)
+                m = run_one(folder, model, genes, settings, out, args.quick)
                 results.append({"dataset": variant, "source": source, "row": label, **m})
                 print(
                     f"{variant:24s} {source:18s} {label:32s} test MSE {m['mse']:.3f}  "
