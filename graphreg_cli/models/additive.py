@@ -18,9 +18,10 @@
 A gene's effect at offset ``o`` lands ``o`` bins away, so a gene's CAGE profile (and the
 bins around it) takes the shape of its elements' accessibility. Deleting an element
 (``graphreg explain``: its :data:`ELEMENT_BINS` bins set to 0) removes exactly its own term
-``c s A`` and nothing else, so the deletion's sign is the sign the model gave the element:
-a deletion has no out-of-distribution "empty element" to extrapolate to, unlike ``gat``'s.
-One hop, as the ABC model: a gene hears its contacts directly.
+``c s A`` — and nothing else unless the gene or another of its elements lies within
+:data:`SIGN_BINS` bins of it — so the deletion's sign is the sign the model gave the
+element: a deletion has no out-of-distribution "empty element" to extrapolate to, unlike
+``gat``'s. One hop, as the ABC model: a gene hears its contacts directly.
 """
 
 from __future__ import annotations
