@@ -103,3 +103,31 @@ def test_settings_it_cannot_run_with_are_refused():
         build_model(ModelConfig(name="additive", cnn_layers=1))
     with pytest.raises(SettingError, match="window=10: the additive model spreads"):
         build_model(ModelConfig(name="additive", window=10))
+
+
+def test_cli_trains_and_explains_it(tiny_dataset, tmp_path):
+    """``graphreg train --model additive`` names its better settings when left at the
+    defaults, and the run it saves is explained by deletion."""
+    from typer.testing import CliRunner
+
+    from graphreg_cli.cli import app
+
+    runner = CliRunner()
+    base = ["train", "--model", "additive", "--epochs", "2", "--channels", "8"]
+    folder = [str(tiny_dataset / f) for f in ("dnase.bw", "contacts.bedpe")]
+    files = [*folder, "--target", str(tiny_dataset / "cage.bw")]
+    files += ["--genes", str(tiny_dataset / "genes.bed")]
+    plain = runner.invoke(app, [*base, *files, "--out", str(tmp_path / "a")])
+    assert plain.exit_code == 0, plain.output
+    assert "--dropout 0.3 --min-epochs 600" in " ".join(plain.output.split())  # unwrapped
+    tuned = ["--dropout", "0.3", "--min-epochs", "600", "--out", str(tmp_path / "b")]
+    told = runner.invoke(app, [*base, *files, *tuned])
+    assert told.exit_code == 0, told.output
+    assert "--min-epochs 600" not in " ".join(told.output.split())
+    truth = str(tiny_dataset / "links.bedpe")
+    explained = runner.invoke(
+        app,
+        ["explain", "--model", str(tmp_path / "a"), "--truth", truth, "-o", str(tmp_path / "x")],
+    )
+    assert explained.exit_code == 0, explained.output
+    assert "deletion" in explained.output

@@ -400,6 +400,11 @@ def train(
             "in docs/sequence.md); GraphReg's two stages do: --stage epigenome, then "
             "--stage cage --init THAT_RUN"
         )
+    if model.value == "additive" and (dropout, min_epochs) == (M.dropout, T.min_epochs):
+        console.print(
+            "note: the additive model signed elements best with --dropout 0.3 --min-epochs 600 "
+            "(docs/explain.md); it reads accessibility from the first track"
+        )
     progress = EpochBar(epochs)
     try:
         run = run_training(
