@@ -98,11 +98,19 @@ def test_spread_moves_each_offset_by_its_distance():
     torch.testing.assert_close(out, expected)
 
 
-def test_settings_it_cannot_run_with_are_refused():
-    with pytest.raises(SettingError, match="cnn_layers=1: the additive model reads 5 bins"):
-        build_model(ModelConfig(name="additive", cnn_layers=1))
+def test_an_even_window_is_refused():
     with pytest.raises(SettingError, match="window=10: the additive model spreads"):
         build_model(ModelConfig(name="additive", window=10))
+
+
+@pytest.mark.parametrize(("layers", "pool", "bins"), [(5, 1, 11), (1, 1, 9), (5, 50, 9)])
+def test_the_sign_reads_no_further_than_the_trunk(layers, pool, bins):
+    """The sign network reads 11 bins, or as many as a window's trunk margin holds (100 bp
+    inputs pooled 50 to a node reach 4 nodes each side), so windows stay exact."""
+    config = ModelConfig(name="additive", in_features=2, cnn_layers=layers, pool=pool)
+    model = build_model(config)
+    assert model.trunk.bins == bins <= 2 * config.margin + 1
+    assert model.trunk.sign[0].in_features == 2 * 2 * bins + config.channels
 
 
 def test_cli_trains_and_explains_it(tiny_dataset, tmp_path):

@@ -42,7 +42,7 @@ from graphreg_cli.models.blocks import (
 from graphreg_cli.models.gat import TrunkModel
 
 ELEMENT_BINS = 5  # bins an element's activity is read from (explain's default --width)
-SIGN_BINS = 11  # bins of every track the sign network reads
+SIGN_BINS = 11  # bins of every track the sign network reads (fewer if the trunk reads fewer)
 HIDDEN = 32  # units of the sign network
 EPS = 1e-2  # added to the sign window's total, so that an empty window reads as nothing
 SIGN_START = 0.5  # the sign's bias at the start: most elements are enhancers
@@ -51,14 +51,18 @@ GATE_START = 2.0  # the gate's bias at the start: contacts open
 
 class ElementFeatures(nn.Module):
     """``(B, F, L)`` node inputs (``(B, F, L * pool)`` fine ones) → ``(B, C + K + 1, L)``:
-    the trunk's features ``C``, the activity profile ``K`` and the sign's logit."""
+    the trunk's features ``C``, the activity profile ``K`` and the sign's logit, read from
+    ``bins`` nodes around each node (no more than the trunk's margin, so a window's features
+    equal the whole chromosome's)."""
 
-    def __init__(self, trunk: nn.Module, channels: int, in_features: int, pool: int, window: int):
+    def __init__(
+        self, trunk: nn.Module, channels: int, in_features: int, pool: int, window: int, bins: int
+    ):
         super().__init__()
-        self.trunk, self.pool = trunk, pool
+        self.trunk, self.pool, self.bins = trunk, pool, bins
         self.activity = nn.Parameter(torch.full((window, 1, ELEMENT_BINS), -5.0))
         self.sign = nn.Sequential(
-            nn.Linear(2 * in_features * SIGN_BINS + channels, HIDDEN),
+            nn.Linear(2 * in_features * bins + channels, HIDDEN),
             nn.ReLU(),
             nn.Linear(HIDDEN, 1),
         )
@@ -70,9 +74,9 @@ class ElementFeatures(nn.Module):
             x = F.avg_pool1d(x, self.pool)
         weights = F.softplus(self.activity)  # (K, 1, ELEMENT_BINS), > 0
         activity = F.conv1d(x[:, :1], weights, padding=ELEMENT_BINS // 2)
-        r = SIGN_BINS // 2
-        windows = F.pad(x, (r, r)).unfold(2, SIGN_BINS, 1)  # (B, F, L, SIGN_BINS)
-        flat = windows.permute(0, 2, 1, 3).flatten(2)  # (B, L, F * SIGN_BINS)
+        r = self.bins // 2
+        windows = F.pad(x, (r, r)).unfold(2, self.bins, 1)  # (B, F, L, bins)
+        flat = windows.permute(0, 2, 1, 3).flatten(2)  # (B, L, F * bins)
         share = flat / (flat.abs().sum(-1, keepdim=True) + EPS)
         size = torch.log1p(flat.clamp_min(0))
         sign = self.sign(torch.cat([share, size, h.transpose(1, 2)], -1))
@@ -93,14 +97,10 @@ class AdditiveGraphReg(TrunkModel):
                 "{window}: the additive model spreads effects over an odd number of bins",
                 window=c.window,
             )
-        if c.local and c.margin < SIGN_BINS // 2:  # the context a window's trunk reads
-            raise SettingError(
-                f"{{cnn_layers}}: the additive model reads {SIGN_BINS // 2} bins each side of "
-                f"an element but a trunk of {c.cnn_layers} layers reads {c.margin} at this "
-                "resolution; use more --cnn-layers",
-                cnn_layers=c.cnn_layers,
-            )
-        self.trunk = ElementFeatures(self.trunk, c.channels, c.in_features, c.pool, c.window)
+        reach = SIGN_BINS // 2 if not c.local else min(SIGN_BINS // 2, c.margin)
+        self.trunk = ElementFeatures(
+            self.trunk, c.channels, c.in_features, c.pool, c.window, 2 * reach + 1
+        )
         self.channels, self.k = c.channels, c.window
         self.gate = nn.Linear(c.channels + 1, 1)
         nn.init.constant_(self.gate.bias, GATE_START)
