@@ -32,8 +32,7 @@ def _graph(n: int, pool: int, seed: int, sequence: bool = False) -> Data:
 def _config(name: str, pool: int) -> ModelConfig:
     if name in SEQUENCE_MODELS:
         return ModelConfig(name, 2, channels=8, heads=2, fine=SEQ_FINE, pool=SEQ_BIN // SEQ_FINE)
-    layers = 5 if name == "additive" else 2  # it reads 5 bins each side of an element
-    return ModelConfig(name, 2, channels=8, cnn_layers=layers, graph_layers=1, heads=2, pool=pool)
+    return ModelConfig(name, 2, channels=8, cnn_layers=2, graph_layers=1, heads=2, pool=pool)
 
 
 @pytest.mark.parametrize(
