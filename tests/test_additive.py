@@ -121,15 +121,15 @@ def test_cli_trains_and_explains_it(tiny_dataset, tmp_path):
     from graphreg_cli.cli import app
 
     runner = CliRunner()
+    data = {f: str(tiny_dataset / f) for f in ("dnase.bw", "contacts.bedpe", "cage.bw")}
     base = ["train", "--model", "additive", "--epochs", "2", "--channels", "8"]
-    folder = [str(tiny_dataset / f) for f in ("dnase.bw", "contacts.bedpe")]
-    files = [*folder, "--target", str(tiny_dataset / "cage.bw")]
-    files += ["--genes", str(tiny_dataset / "genes.bed")]
-    plain = runner.invoke(app, [*base, *files, "--out", str(tmp_path / "a")])
+    base += [data["dnase.bw"], data["contacts.bedpe"], "--target", data["cage.bw"]]
+    base += ["--genes", str(tiny_dataset / "genes.bed")]
+    plain = runner.invoke(app, [*base, "--out", str(tmp_path / "a")])
     assert plain.exit_code == 0, plain.output
     assert "--dropout 0.3 --min-epochs 600" in " ".join(plain.output.split())  # unwrapped
     tuned = ["--dropout", "0.3", "--min-epochs", "600", "--out", str(tmp_path / "b")]
-    told = runner.invoke(app, [*base, *files, *tuned])
+    told = runner.invoke(app, [*base, *tuned])
     assert told.exit_code == 0, told.output
     assert "--min-epochs 600" not in " ".join(told.output.split())
     truth = str(tiny_dataset / "links.bedpe")
