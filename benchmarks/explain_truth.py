@@ -4,7 +4,11 @@ Simulates ``--silencers 10`` (each gene: 3 enhancers, 2 silencers) without decoy
 as many decoy contacts as true links (``--decoy-contacts 100``, scored weaker but
 overlapping: ``--decoy-score-ratio``), trains Epi-GraphReg with each ``--norm`` and scores
 every explanation method on the test chromosomes against ``links.bedpe``. Prints one
-Markdown table per dataset and writes every number to JSON.
+Markdown table per dataset and writes every number to JSON. With ``--histone`` the signs are
+also scored on the *visible* links only (``*_visible``): those whose element shows more
+signal than 90% of stretches holding no element (``explain_bounds.py``); a link whose
+element is buried in the noise barely moves CAGE, so a model trained on CAGE can sign it
+only by carrying over what it learned from the others.
 
     python benchmarks/explain_truth.py --json explain.json
     python benchmarks/explain_truth.py --norms batch --decoys 100 --backgrounds zero,median
@@ -40,6 +44,7 @@ from graphreg_cli.tasks.explain import ExplainOptions
 from graphreg_cli.tasks.ranking import truth_metrics
 
 COLUMNS = ("auprc", "enhancer_sign", "silencer_sign", "enhancer_auprc", "silencer_auprc")
+VISIBLE = ("enhancer_sign", "silencer_sign")  # also scored on the links one can see
 
 
 def main() -> None:
@@ -79,7 +84,7 @@ def main() -> None:
         for decoys in map(int, args.decoys.split(",")):
             data = Path(tmp) / f"decoys_{decoys}"
             chromosomes = args.chromosomes
-            simulate(
+            dataset = simulate(
                 chromosomes=chromosomes,
                 split=(chromosomes - 10, 5, 5),
                 silencers=10,
@@ -89,8 +94,10 @@ def main() -> None:
                 histone=args.histone,
                 silencer_signal=args.silencer_signal,
                 seed=args.seed,
-            ).write(data)
+            )
+            dataset.write(data)
             truth = read_truth(data / "links.bedpe", 5000)
+            seen = visible_links(dataset, truth) if args.histone else None
             for norm in args.norms.split(","):
                 extra = {"attention": args.attention} if args.model == "gat" else {}
                 run = train(
@@ -115,20 +122,46 @@ def main() -> None:
                     options = ExplainOptions(background=background, width=width)
                     scores = run.explain("test", device="cpu", options=options)
                     seconds = time.perf_counter() - clock
+                    shown = None if seen is None else truth_metrics(scores, seen)
                     for m in truth_metrics(scores, truth).to_dict("records"):
+                        m |= visible_columns(shown, m["method"])
                         row = {"decoys": decoys, "norm": norm, "background": background}
                         row |= {"width": width, "test_mse": mse, "explain_seconds": seconds}
                         rows.append(row | m)
                         print(json.dumps(rows[-1]), flush=True)
                 if args.json:
                     args.json.write_text(json.dumps(rows, indent=2) + "\n")
+    columns = COLUMNS + tuple(f"{c}_visible" for c in VISIBLE)
     for decoys in dict.fromkeys(r["decoys"] for r in rows):
         print(f"\n{decoys} decoy contacts per chromosome")
-        print("| norm | background | width | method | " + " | ".join(COLUMNS) + " |")
-        print("| --- | --- | ---: | --- |" + " ---: |" * len(COLUMNS))
+        print("| norm | background | width | method | " + " | ".join(columns) + " |")
+        print("| --- | --- | ---: | --- |" + " ---: |" * len(columns))
         for r in (r for r in rows if r["decoys"] == decoys):
-            cells = " | ".join(f"{r[c]:.3f}" for c in COLUMNS)
+            cells = " | ".join(f"{r[c]:.3f}" for c in columns)
             print(f"| {r['norm']} | {r['background']} | {r['width']} | {r['method']} | {cells} |")
+
+
+def visible_links(dataset, truth):
+    """The rows of ``truth`` whose element one can see: its signal over 9 bins (every
+    track) above 90% of stretches holding no element (``explain_bounds.py``'s measure)."""
+    from explain_bounds import element_signal, empty_cuts
+
+    (cut,) = empty_cuts(dataset, (0.9,))
+    seen = {
+        (c.name, int(b))
+        for c in dataset.chromosomes
+        for b in (element_signal(c) > cut).nonzero()[0]
+    }
+    keep = [(c, int(e)) in seen for c, e in zip(truth["chrom"], truth["element_bin"])]
+    return truth[keep]
+
+
+def visible_columns(shown, method: str) -> dict:
+    """``{column_visible: value}`` of ``method`` in ``shown`` (NaN without ``--histone``)."""
+    if shown is None:
+        return {f"{c}_visible": float("nan") for c in VISIBLE}
+    row = shown.set_index("method").loc[method]
+    return {f"{c}_visible": float(row[c]) for c in VISIBLE}
 
 
 def separability(seed: int) -> None:

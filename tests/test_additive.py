@@ -8,7 +8,7 @@ from torch_geometric.data import Data
 
 from graphreg_cli.errors import SettingError
 from graphreg_cli.models import ModelConfig, build_model
-from graphreg_cli.models.additive import ELEMENT_BINS, SIGN_BINS, spread
+from graphreg_cli.models.additive import CENTRE_BINS, ELEMENT_BINS, spread
 from graphreg_cli.models.blocks import Layout
 from graphreg_cli.tasks.attribution import deletion, span
 
@@ -33,13 +33,13 @@ def _model(seed=0):
     torch.manual_seed(seed)
     config = ModelConfig(name="additive", in_features=3, channels=8, norm="none")
     model = build_model(config).eval()
-    with torch.no_grad():  # sign: + where track 0's share of the centre bin beats track 1's
+    with torch.no_grad():  # sign: + where track 0's part of the centre bin beats track 1's
         first, _, last = model.trunk.sign
         for layer in (first, last):
             layer.weight.zero_()
             layer.bias.zero_()
-        centre = SIGN_BINS // 2
-        first.weight[0, centre] = first.weight[1, SIGN_BINS + centre] = 1.0
+        centre = CENTRE_BINS // 2  # the features start with each central bin's composition
+        first.weight[0, centre] = first.weight[1, CENTRE_BINS + centre] = 1.0
         last.weight[0, :2] = torch.tensor([10.0, -10.0])
         model.trunk.activity.fill_(0.0)  # sizeable activities
     return model
@@ -106,11 +106,30 @@ def test_an_even_window_is_refused():
 @pytest.mark.parametrize(("layers", "pool", "bins"), [(5, 1, 11), (1, 1, 9), (5, 50, 9)])
 def test_the_sign_reads_no_further_than_the_trunk(layers, pool, bins):
     """The sign network reads 11 bins, or as many as a window's trunk margin holds (100 bp
-    inputs pooled 50 to a node reach 4 nodes each side), so windows stay exact."""
+    inputs pooled 50 to a node reach 4 nodes each side), so windows stay exact: each track's
+    5 central bins' composition, its shares and its logs over them, nothing of the trunk."""
     config = ModelConfig(name="additive", in_features=2, cnn_layers=layers, pool=pool)
     model = build_model(config)
     assert model.trunk.bins == bins <= 2 * config.margin + 1
-    assert model.trunk.sign[0].in_features == 2 * 2 * bins + config.channels
+    assert model.trunk.sign[0].in_features == 2 * (CENTRE_BINS + 2 * bins)
+
+
+def test_runs_saved_with_the_first_sign_inputs_still_build():
+    """A run saved before ``sign_inputs`` existed read the trunk's features too; its config
+    builds that network again, so its weights load."""
+    saved = ModelConfig(name="additive", in_features=2).to_json()
+    del saved["sign_inputs"]
+    config = ModelConfig.from_json(saved)
+    assert config.sign_inputs == "trunk"
+    model = build_model(config)
+    assert model.trunk.sign[0].in_features == 2 * 2 * 11 + config.channels
+    x = torch.rand(1, 2, 40)
+    assert model.trunk(x).shape == (1, config.channels + config.window + 1, 40)
+
+
+def test_unknown_sign_inputs_are_refused():
+    with pytest.raises(SettingError, match="sign_inputs='shape': choose from tracks, trunk"):
+        build_model(ModelConfig(name="additive", sign_inputs="shape"))
 
 
 def test_cli_trains_and_explains_it(tiny_dataset, tmp_path):

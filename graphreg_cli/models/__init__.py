@@ -36,6 +36,7 @@ class ModelConfig:
     edge_scores: bool = True  # gat: the contact score as an edge feature of attention
     attention: str = "softmax"  # gat: softmax (weights sum to 1, GAT) or sigmoid (gated sum)
     fine: int = 0  # sequence models: bp per input bin (input_bin_size)
+    sign_inputs: str = "tracks"  # additive: what the sign reads ("trunk": the first version)
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -54,9 +55,11 @@ class ModelConfig:
     @classmethod
     def from_json(cls, data: dict) -> ModelConfig:
         """A config as stored in a run's ``config.json``. Runs saved before these settings
-        existed used InstanceNorm and no edge features, and say so once read."""
+        existed used InstanceNorm and no edge features (additive ones: the first sign inputs),
+        and say so once read."""
         known = {f.name for f in fields(cls)}
         legacy = {"norm": "instance", "edge_scores": False, "attention": "softmax"}
+        legacy["sign_inputs"] = "trunk"
         return cls(**{**legacy, **{k: v for k, v in data.items() if k in known}})
 
     @property

@@ -7,9 +7,13 @@
   :data:`ELEMENT_BINS` bins, weighted by non-negative weights and no bias. Activity is 0
   where the first track is 0 and grows with it;
 - ``s_j ∈ (-1, 1)`` its *sign* (enhancer +, silencer -, 0 for no effect), read by a small
-  network from the trunk's features at j and every track over :data:`SIGN_BINS` bins:
-  their composition (each value over the window's total, so the marks' proportions count
-  whatever the element's strength) and their size (``log1p``);
+  network from every track around j, none of it the trunk's: each of the
+  :data:`CENTRE_BINS` central bins' composition (its tracks over their sum), the tracks'
+  shares of the :data:`SIGN_BINS`-bin window's total, and their logs with a small
+  pseudocount (:data:`PSEUDO`). Composition and logs read a weak element as they read a
+  strong one — a faint H3K27me3 peak over clean background is as clear in log scale as a
+  strong one — so what the sign learns from the elements that move CAGE carries over to
+  those that barely do (measured in ``docs/explain.md``);
 - ``c_ij ∈ (0, 1)`` a gate per contact, from the receiving bin's trunk features and the
   contact's score;
 - ``base_b`` the bin's own term, the Epi-CNN over its neighbourhood (a promoter's own
@@ -43,8 +47,12 @@ from graphreg_cli.models.gat import TrunkModel
 
 ELEMENT_BINS = 5  # bins an element's activity is read from (explain's default --width)
 SIGN_BINS = 11  # bins of every track the sign network reads (fewer if the trunk reads fewer)
+CENTRE_BINS = 5  # central bins whose own composition the sign reads
 HIDDEN = 32  # units of the sign network
 EPS = 1e-2  # added to the sign window's total, so that an empty window reads as nothing
+PSEUDO = 1e-3  # pseudocount of the sign's log tracks (tracks are scaled to mean 1)
+LOG_SCALE = 7.0  # -log(PSEUDO): the log tracks span about -1..1
+SIGN_INPUTS = ("tracks", "trunk")  # trunk: the first version's (shares, log1p, trunk features)
 SIGN_START = 0.5  # the sign's bias at the start: most elements are enhancers
 GATE_START = 2.0  # the gate's bias at the start: contacts open
 
@@ -53,19 +61,26 @@ class ElementFeatures(nn.Module):
     """``(B, F, L)`` node inputs (``(B, F, L * pool)`` fine ones) → ``(B, C + K + 1, L)``:
     the trunk's features ``C``, the activity profile ``K`` and the sign's logit, read from
     ``bins`` nodes around each node (no more than the trunk's margin, so a window's features
-    equal the whole chromosome's)."""
+    equal the whole chromosome's). ``inputs``: what the sign reads (:data:`SIGN_INPUTS`)."""
 
     def __init__(
-        self, trunk: nn.Module, channels: int, in_features: int, pool: int, window: int, bins: int
+        self,
+        trunk: nn.Module,
+        channels: int,
+        in_features: int,
+        pool: int,
+        window: int,
+        bins: int,
+        inputs: str = "tracks",
     ):
         super().__init__()
-        self.trunk, self.pool, self.bins = trunk, pool, bins
+        self.trunk, self.pool, self.bins, self.inputs = trunk, pool, bins, inputs
+        self.centre = min(CENTRE_BINS, bins)
         self.activity = nn.Parameter(torch.full((window, 1, ELEMENT_BINS), -5.0))
-        self.sign = nn.Sequential(
-            nn.Linear(2 * in_features * bins + channels, HIDDEN),
-            nn.ReLU(),
-            nn.Linear(HIDDEN, 1),
-        )
+        width = in_features * (self.centre + 2 * bins)
+        if inputs == "trunk":
+            width = 2 * in_features * bins + channels
+        self.sign = nn.Sequential(nn.Linear(width, HIDDEN), nn.ReLU(), nn.Linear(HIDDEN, 1))
         nn.init.constant_(self.sign[-1].bias, SIGN_START)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -74,13 +89,22 @@ class ElementFeatures(nn.Module):
             x = F.avg_pool1d(x, self.pool)
         weights = F.softplus(self.activity)  # (K, 1, ELEMENT_BINS), > 0
         activity = F.conv1d(x[:, :1], weights, padding=ELEMENT_BINS // 2)
-        r = self.bins // 2
-        windows = F.pad(x, (r, r)).unfold(2, self.bins, 1)  # (B, F, L, bins)
-        flat = windows.permute(0, 2, 1, 3).flatten(2)  # (B, L, F * bins)
-        share = flat / (flat.abs().sum(-1, keepdim=True) + EPS)
-        size = torch.log1p(flat.clamp_min(0))
-        sign = self.sign(torch.cat([share, size, h.transpose(1, 2)], -1))
+        sign = self.sign(self.sign_features(x, h))
         return torch.cat([h, activity, sign.transpose(1, 2)], dim=1)
+
+    def sign_features(self, x: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
+        """``x: (B, F, L)`` tracks, ``h: (B, C, L)`` trunk features → ``(B, L, width)``."""
+        r = self.bins // 2
+        windows = F.pad(x, (r, r)).unfold(2, self.bins, 1).permute(0, 2, 1, 3)  # (B, L, F, bins)
+        flat = windows.flatten(2)  # (B, L, F * bins)
+        share = flat / (flat.abs().sum(-1, keepdim=True) + EPS)
+        if self.inputs == "trunk":
+            return torch.cat([share, torch.log1p(flat.clamp_min(0)), h.transpose(1, 2)], -1)
+        c = self.centre // 2
+        centre = windows[..., r - c : r + c + 1].clamp_min(0)  # (B, L, F, centre)
+        mix = centre / (centre.sum(2, keepdim=True) + EPS)  # each bin's tracks over their sum
+        logs = torch.log(flat.clamp_min(0) + PSEUDO) / LOG_SCALE
+        return torch.cat([mix.flatten(2), share, logs], -1)
 
 
 @register("additive")
@@ -97,9 +121,13 @@ class AdditiveGraphReg(TrunkModel):
                 "{window}: the additive model spreads effects over an odd number of bins",
                 window=c.window,
             )
+        if c.sign_inputs not in SIGN_INPUTS:
+            raise SettingError(
+                f"{{sign_inputs}}: choose from {', '.join(SIGN_INPUTS)}", sign_inputs=c.sign_inputs
+            )
         reach = SIGN_BINS // 2 if not c.local else min(SIGN_BINS // 2, c.margin)
         self.trunk = ElementFeatures(
-            self.trunk, c.channels, c.in_features, c.pool, c.window, 2 * reach + 1
+            self.trunk, c.channels, c.in_features, c.pool, c.window, 2 * reach + 1, c.sign_inputs
         )
         self.channels, self.k = c.channels, c.window
         self.gate = nn.Linear(c.channels + 1, 1)
