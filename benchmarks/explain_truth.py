@@ -70,7 +70,8 @@ def main() -> None:
     parser.add_argument(
         "--chromosomes", type=int, default=30, help="simulated chromosomes; all but 10 train"
     )
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=0, help="simulate --seed: the dataset")
+    parser.add_argument("--train-seed", type=int, default=0, help="train --seed: the model")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--json", type=Path)
     parser.add_argument("--separability", action="store_true")
@@ -111,6 +112,7 @@ def main() -> None:
                     dropout=args.dropout,
                     min_epochs=args.min_epochs,
                     epochs=max(400, 2 * args.min_epochs),
+                    seed=args.train_seed,
                     **extra,
                 )
                 mse = run.evaluate("test", device="cpu").metrics["mse"]

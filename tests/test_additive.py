@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import torch
 from torch_geometric.data import Data
 
 from graphreg_cli.errors import SettingError
 from graphreg_cli.models import ModelConfig, build_model
-from graphreg_cli.models.additive import CENTRE_BINS, ELEMENT_BINS, spread
+from graphreg_cli.models.additive import (
+    CENTRE_BINS,
+    ELEMENT_BINS,
+    SIGN_BINS,
+    resolve_sign_inputs,
+    spread,
+)
 from graphreg_cli.models.blocks import Layout
 from graphreg_cli.tasks.attribution import deletion, span
 
@@ -34,13 +42,11 @@ def _model(seed=0):
     config = ModelConfig(name="additive", in_features=3, channels=8, norm="none")
     model = build_model(config).eval()
     with torch.no_grad():  # sign: + where track 0's part of the centre bin beats track 1's
-        first, _, last = model.trunk.sign
-        for layer in (first, last):
-            layer.weight.zero_()
-            layer.bias.zero_()
+        (linear,) = model.trunk.sign  # built directly, an auto sign reads every input
+        linear.weight.zero_()
+        linear.bias.zero_()
         centre = CENTRE_BINS // 2  # the features start with each central bin's composition
-        first.weight[0, centre] = first.weight[1, CENTRE_BINS + centre] = 1.0
-        last.weight[0, :2] = torch.tensor([10.0, -10.0])
+        linear.weight[0, centre], linear.weight[0, CENTRE_BINS + centre] = 10.0, -10.0
         model.trunk.activity.fill_(0.0)  # sizeable activities
     return model
 
@@ -114,6 +120,36 @@ def test_the_sign_reads_no_further_than_the_trunk(layers, pool, bins):
     assert model.trunk.sign[0].in_features == 2 * (CENTRE_BINS + 2 * bins)
 
 
+def test_a_marks_sign_ignores_the_accessibility():
+    """With ``sign_inputs=marks`` the sign reads every input but the first: the first track
+    moves the activity, never the sign."""
+    torch.manual_seed(0)
+    config = ModelConfig(name="additive", in_features=3, sign_inputs="marks", norm="none")
+    model = build_model(config).eval()
+    assert model.trunk.sign[0].in_features == 2 * (CENTRE_BINS + 2 * SIGN_BINS)
+    g = _graph()
+    with torch.no_grad():
+        _, activity, sign = model.split(model.encode(g))
+        g.x[:, 0] = g.x[:, 0] * 5 + 1
+        _, louder, same = model.split(model.encode(g))
+    torch.testing.assert_close(same, sign)
+    assert (louder[ELEMENTS] > activity[ELEMENTS]).all()
+
+
+@pytest.mark.parametrize(
+    ("name", "asked", "tracks", "built"),
+    [
+        ("additive", "auto", 3, "marks"),
+        ("additive", "auto", 1, "tracks"),
+        ("additive", "tracks", 3, "tracks"),
+        ("gat", "auto", 3, "auto"),
+    ],
+)
+def test_training_picks_the_marks_when_there_are_any(name, asked, tracks, built):
+    config = ModelConfig(name=name, sign_inputs=asked)
+    assert resolve_sign_inputs(config, tracks).sign_inputs == built
+
+
 def test_runs_saved_with_the_first_sign_inputs_still_build():
     """A run saved before ``sign_inputs`` existed read the trunk's features too; its config
     builds that network again, so its weights load."""
@@ -128,7 +164,8 @@ def test_runs_saved_with_the_first_sign_inputs_still_build():
 
 
 def test_unknown_sign_inputs_are_refused():
-    with pytest.raises(SettingError, match="sign_inputs='shape': choose from tracks, trunk"):
+    refused = "sign_inputs='shape': choose from auto, marks, tracks, trunk"
+    with pytest.raises(SettingError, match=refused):
         build_model(ModelConfig(name="additive", sign_inputs="shape"))
 
 
@@ -147,6 +184,8 @@ def test_cli_trains_and_explains_it(tiny_dataset, tmp_path):
     plain = runner.invoke(app, [*base, "--out", str(tmp_path / "a")])
     assert plain.exit_code == 0, plain.output
     assert "--dropout 0.3 --min-epochs 600" in " ".join(plain.output.split())  # unwrapped
+    saved = json.loads((tmp_path / "a" / "config.json").read_text())
+    assert saved["model"]["sign_inputs"] == "tracks"  # DNase alone: the sign reads it
     tuned = ["--dropout", "0.3", "--min-epochs", "600", "--out", str(tmp_path / "b")]
     told = runner.invoke(app, [*base, *tuned])
     assert told.exit_code == 0, told.output

@@ -36,7 +36,7 @@ class ModelConfig:
     edge_scores: bool = True  # gat: the contact score as an edge feature of attention
     attention: str = "softmax"  # gat: softmax (weights sum to 1, GAT) or sigmoid (gated sum)
     fine: int = 0  # sequence models: bp per input bin (input_bin_size)
-    sign_inputs: str = "tracks"  # additive: what the sign reads ("trunk": the first version)
+    sign_inputs: str = "auto"  # additive: what the sign reads (models/additive.py SIGN_INPUTS)
 
     def to_json(self) -> dict:
         return asdict(self)

@@ -6,14 +6,16 @@
   bins, 11 by default): its accessibility (the first track) over its own
   :data:`ELEMENT_BINS` bins, weighted by non-negative weights and no bias. Activity is 0
   where the first track is 0 and grows with it;
-- ``s_j ∈ (-1, 1)`` its *sign* (enhancer +, silencer -, 0 for no effect), read by a small
-  network from every track around j, none of it the trunk's: each of the
-  :data:`CENTRE_BINS` central bins' composition (its tracks over their sum), the tracks'
-  shares of the :data:`SIGN_BINS`-bin window's total, and their logs with a small
-  pseudocount (:data:`PSEUDO`). Composition and logs read a weak element as they read a
-  strong one — a faint H3K27me3 peak over clean background is as clear in log scale as a
-  strong one — so what the sign learns from the elements that move CAGE carries over to
-  those that barely do (measured in ``docs/explain.md``);
+- ``s_j ∈ (-1, 1)`` its *sign* (enhancer +, silencer -, 0 for no effect): ``tanh`` of a
+  linear function of the tracks around j, none of it the trunk's — of the *marks* (every
+  input but the first, the accessibility, whose job is the activity) when there are any:
+  each of the :data:`CENTRE_BINS` central bins' composition (its channels over their sum),
+  the channels' shares of the :data:`SIGN_BINS`-bin window's total, and their logs with a
+  small pseudocount (:data:`PSEUDO`). Composition and logs read a weak element as they
+  read a strong one — a faint H3K27me3 peak over clean background is as clear in log scale
+  as a strong one — and a linear sign cannot learn "weak means silencer" from the
+  accessibility, so what it learns from the elements that move CAGE carries over to those
+  that barely do (measured in ``docs/explain.md``);
 - ``c_ij ∈ (0, 1)`` a gate per contact, from the receiving bin's trunk features and the
   contact's score;
 - ``base_b`` the bin's own term, the Epi-CNN over its neighbourhood (a promoter's own
@@ -29,6 +31,8 @@ element: a deletion has no out-of-distribution "empty element" to extrapolate to
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import torch
 import torch.nn.functional as F
@@ -52,7 +56,10 @@ HIDDEN = 32  # units of the sign network
 EPS = 1e-2  # added to the sign window's total, so that an empty window reads as nothing
 PSEUDO = 1e-3  # pseudocount of the sign's log tracks (tracks are scaled to mean 1)
 LOG_SCALE = 7.0  # -log(PSEUDO): the log tracks span about -1..1
-SIGN_INPUTS = ("tracks", "trunk")  # trunk: the first version's (shares, log1p, trunk features)
+# what the sign reads: marks (every input but the first), tracks (every input), trunk (the
+# first version: shares and log1p of every input and the trunk's features, through HIDDEN
+# units), auto (training picks marks when there are two tracks or more, else tracks)
+SIGN_INPUTS = ("auto", "marks", "tracks", "trunk")
 SIGN_START = 0.5  # the sign's bias at the start: most elements are enhancers
 GATE_START = 2.0  # the gate's bias at the start: contacts open
 
@@ -61,7 +68,8 @@ class ElementFeatures(nn.Module):
     """``(B, F, L)`` node inputs (``(B, F, L * pool)`` fine ones) → ``(B, C + K + 1, L)``:
     the trunk's features ``C``, the activity profile ``K`` and the sign's logit, read from
     ``bins`` nodes around each node (no more than the trunk's margin, so a window's features
-    equal the whole chromosome's). ``inputs``: what the sign reads (:data:`SIGN_INPUTS`)."""
+    equal the whole chromosome's). ``inputs``: what the sign reads (:data:`SIGN_INPUTS`;
+    ``auto`` reads every input when the model is built directly)."""
 
     def __init__(
         self,
@@ -76,11 +84,14 @@ class ElementFeatures(nn.Module):
         super().__init__()
         self.trunk, self.pool, self.bins, self.inputs = trunk, pool, bins, inputs
         self.centre = min(CENTRE_BINS, bins)
+        self.first = int(inputs == "marks" and in_features > 1)  # the first input it reads
         self.activity = nn.Parameter(torch.full((window, 1, ELEMENT_BINS), -5.0))
-        width = in_features * (self.centre + 2 * bins)
         if inputs == "trunk":
             width = 2 * in_features * bins + channels
-        self.sign = nn.Sequential(nn.Linear(width, HIDDEN), nn.ReLU(), nn.Linear(HIDDEN, 1))
+            self.sign = nn.Sequential(nn.Linear(width, HIDDEN), nn.ReLU(), nn.Linear(HIDDEN, 1))
+        else:
+            width = (in_features - self.first) * (self.centre + 2 * bins)
+            self.sign = nn.Sequential(nn.Linear(width, 1))
         nn.init.constant_(self.sign[-1].bias, SIGN_START)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -93,9 +104,11 @@ class ElementFeatures(nn.Module):
         return torch.cat([h, activity, sign.transpose(1, 2)], dim=1)
 
     def sign_features(self, x: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
-        """``x: (B, F, L)`` tracks, ``h: (B, C, L)`` trunk features → ``(B, L, width)``."""
+        """``x: (B, F, L)`` inputs, ``h: (B, C, L)`` trunk features → ``(B, L, width)``: what
+        the sign reads at each node."""
         r = self.bins // 2
-        windows = F.pad(x, (r, r)).unfold(2, self.bins, 1).permute(0, 2, 1, 3)  # (B, L, F, bins)
+        windows = F.pad(x[:, self.first :], (r, r)).unfold(2, self.bins, 1)
+        windows = windows.permute(0, 2, 1, 3)  # (B, L, F, bins)
         flat = windows.flatten(2)  # (B, L, F * bins)
         share = flat / (flat.abs().sum(-1, keepdim=True) + EPS)
         if self.inputs == "trunk":
@@ -105,6 +118,15 @@ class ElementFeatures(nn.Module):
         mix = centre / (centre.sum(2, keepdim=True) + EPS)  # each bin's tracks over their sum
         logs = torch.log(flat.clamp_min(0) + PSEUDO) / LOG_SCALE
         return torch.cat([mix.flatten(2), share, logs], -1)
+
+
+def resolve_sign_inputs(config, tracks: int):
+    """``config`` with an ``auto`` sign of the additive model made ``marks`` when there are
+    ``tracks >= 2`` input tracks (the first the accessibility), else ``tracks``; any other
+    config as it is."""
+    if config.name != "additive" or config.sign_inputs != "auto":
+        return config
+    return replace(config, sign_inputs="marks" if tracks > 1 else "tracks")
 
 
 @register("additive")
