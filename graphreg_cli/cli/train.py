@@ -403,7 +403,8 @@ def train(
     if model.value == "additive" and (dropout, min_epochs) == (M.dropout, T.min_epochs):
         console.print(
             "note: the additive model signed elements best with --dropout 0.3 --min-epochs 600 "
-            "(docs/explain.md); it reads accessibility from the first track"
+            "(docs/explain.md); it reads accessibility from the first track and, given more "
+            "tracks (histone marks), each element's sign from the others"
         )
     progress = EpochBar(epochs)
     try:
