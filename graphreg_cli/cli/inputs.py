@@ -4,6 +4,7 @@ a ``graphreg simulate`` folder, and the validation/test chromosomes (shared by `
 
 from __future__ import annotations
 
+from dataclasses import replace
 from enum import Enum
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from graphreg_cli.data.edges import ContactOptions
 from graphreg_cli.data.inputs import Inputs
 from graphreg_cli.errors import NAME_ONLY, SettingError
 from graphreg_cli.io.fasta import is_fasta
+from graphreg_cli.models import SEQUENCE_MODELS
 
 DEFAULT_DATA = Path("graphreg_data")
 
@@ -85,3 +87,36 @@ def resolve_inputs(
     return Inputs.from_files(
         tracks, contacts, target, genes, bin_size, input_bin_size, contact_options, genome
     )
+
+
+def training_inputs(v: dict) -> tuple[Inputs, list[str] | None, list[str] | None]:
+    """``graphreg train``'s inputs and validation / test chromosomes, from its options by
+    name (``v``): tracks (or a genome for sequence models) and contacts, targets, genes,
+    resolutions and the split."""
+    files, target = v["files"], v["target"]
+    if files and is_fasta(files[0]) and v["model"].value not in SEQUENCE_MODELS:
+        raise SettingError(
+            "{model} reads tracks, not a genome: give TRACK.bw ... CONTACTS, "
+            f"or choose {' or '.join(SEQUENCE_MODELS)}",
+            model=v["model"].value,
+        )
+    contacts = ContactOptions(v["contacts_format"].value, v["max_fdr"], v["min_score"], v["top_k"])
+    inputs = resolve_inputs(
+        files,
+        target[0] if target else None,
+        v["genes"],
+        v["bin_size"],
+        v["input_bin_size"],
+        contacts,
+        v["epigenome"],
+    )
+    inputs = replace(
+        inputs,
+        extra_targets=list(target or [])[1:],
+        gene_types=chroms(v["gene_types"]),
+        tss=v["tss"].value,
+    )
+    val, test = split_options(inputs, v["fold"], v["val_chroms"], v["test_chroms"])
+    if inputs.target is None:
+        raise SettingError("no target: give the CAGE bigWig as {target}", target=NAME_ONLY)
+    return inputs, val, test

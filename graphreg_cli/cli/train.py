@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import fields, replace
+from dataclasses import fields
 from enum import Enum
 from pathlib import Path
 
 import typer
 
+from graphreg_cli.cli.advice import training_notes
 from graphreg_cli.cli.console import EpochBar, console
-from graphreg_cli.cli.inputs import TssLevel, chroms, resolve_inputs, split_options
+from graphreg_cli.cli.inputs import TssLevel, training_inputs
 from graphreg_cli.cli.options import (
     Attention,
     ContactFormat,
@@ -26,10 +27,7 @@ from graphreg_cli.cli.options import (
     float_option,
     threads_option,
 )
-from graphreg_cli.data.edges import ContactOptions
-from graphreg_cli.errors import NAME_ONLY, SettingError
-from graphreg_cli.io.fasta import is_fasta
-from graphreg_cli.models import SEQUENCE_MODELS, ModelConfig
+from graphreg_cli.models import ModelConfig
 from graphreg_cli.tasks.inference import set_threads
 from graphreg_cli.tasks.run_folder import check_out
 from graphreg_cli.tasks.runs import DEFAULT_RUN
@@ -70,7 +68,8 @@ def train(
         "-m",
         help="Model: gat = Epi-GraphReg, cnn = Epi-CNN, gcn, linear, additive (each contact "
         "adds gate x sign x accessibility to its gene, so `graphreg explain` deletions have "
-        "the sign the model gives each element; give accessibility as the first track); "
+        "the sign the model gives each element; give accessibility as the first track, "
+        "histone marks after it for the signs); "
         "from DNA: seq-gat = Seq-GraphReg, seq-cnn = Seq-CNN (they predict the --epigenome "
         "tracks too).",
         rich_help_panel=MODEL,
@@ -361,31 +360,7 @@ def train(
         console.quiet = True  # under torchrun/srun, rank 0 speaks for the group
     set_threads(threads)
     check_out(out, resume, overwrite)  # before reading anything
-    contact_options = ContactOptions(contacts_format.value, max_fdr, min_score, top_k)
-    if files and is_fasta(files[0]) and model.value not in SEQUENCE_MODELS:
-        raise SettingError(
-            "{model} reads tracks, not a genome: give TRACK.bw ... CONTACTS, "
-            f"or choose {' or '.join(SEQUENCE_MODELS)}",
-            model=model.value,
-        )
-    inputs = resolve_inputs(
-        files,
-        target[0] if target else None,
-        genes,
-        bin_size,
-        input_bin_size,
-        contact_options,
-        epigenome,
-    )
-    inputs = replace(
-        inputs,
-        extra_targets=list(target or [])[1:],
-        gene_types=chroms(gene_types),
-        tss=tss.value,
-    )
-    val, test = split_options(inputs, fold, val_chroms, test_chroms)
-    if inputs.target is None:
-        raise SettingError("no target: give the CAGE bigWig as {target}", target=NAME_ONLY)
+    inputs, val, test = training_inputs(values)
     config = ModelConfig(name=model.value, **_picked(values, MODEL_OPTIONS))
     training = [f.name for f in fields(TrainOptions) if f.name in values]
     options = TrainOptions(**{**_picked(values, training), "init": init and str(init)})
@@ -394,18 +369,8 @@ def train(
         f"contacts {inputs.contacts}, target {', '.join(map(str, inputs.targets))}"
         + (f", {devices} processes" if devices > 1 and place is None else "")
     )
-    if model.value in SEQUENCE_MODELS and stage.value == "end-to-end" and not init:
-        console.print(
-            "note: end to end, the sequence models learn the motif grammar poorly (measured "
-            "in docs/sequence.md); GraphReg's two stages do: --stage epigenome, then "
-            "--stage cage --init THAT_RUN"
-        )
-    if model.value == "additive" and (dropout, min_epochs) == (M.dropout, T.min_epochs):
-        console.print(
-            "note: the additive model signed elements best with --dropout 0.3 --min-epochs 600 "
-            "(docs/explain.md); it reads accessibility from the first track and, given more "
-            "tracks (histone marks), each element's sign from the others"
-        )
+    for note in training_notes(model.value, stage.value, bool(init), dropout, min_epochs):
+        console.print(f"note: {note}")
     progress = EpochBar(epochs)
     try:
         run = run_training(
