@@ -233,6 +233,18 @@ CASES = [
     ),
     Case("train-val-unknown", lambda ws: ws.train("--val-chroms", "chrX"), 2, "chrX is not"),
     Case(
+        "train-no-target",
+        lambda ws: [
+            "train",
+            str(shutil.copy(ws.data / "dnase.bw", ws.root / "dnase.bw")),
+            str(shutil.copy(ws.data / "contacts.bedpe", ws.root / "contacts.bedpe")),
+            "--out",
+            str(ws.root / "new_run"),
+        ],
+        2,
+        "no target: give the CAGE bigWig as --target",
+    ),
+    Case(
         "train-track-not-bigwig",
         lambda ws: ws.train(tracks=[ws.data / "genes.bed"]),
         2,
