@@ -52,7 +52,7 @@ from graphreg_cli.models.gat import TrunkModel
 ELEMENT_BINS = 5  # bins an element's activity is read from (explain's default --width)
 SIGN_BINS = 11  # bins of every track the sign network reads (fewer if the trunk reads fewer)
 CENTRE_BINS = 5  # central bins whose own composition the sign reads
-HIDDEN = 32  # units of the sign network
+HIDDEN = 32  # units of the first version's sign network (sign_inputs "trunk")
 EPS = 1e-2  # added to the sign window's total, so that an empty window reads as nothing
 PSEUDO = 1e-3  # pseudocount of the sign's log tracks (tracks are scaled to mean 1)
 LOG_SCALE = 7.0  # -log(PSEUDO): the log tracks span about -1..1
