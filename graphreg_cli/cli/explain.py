@@ -60,7 +60,12 @@ def explain(
     window: int = typer.Option(
         0, min=0, help="Also score bins within this many bins of each gene."
     ),
-    width: int = typer.Option(5, min=1, help="Bins per element (deleted / summed), centred."),
+    width: int = typer.Option(
+        5,
+        min=1,
+        help="Bins per element (deleted / summed), centred. An additive run's deletion signs "
+        "elements best at 1 (docs/explain.md).",
+    ),
     background: Background = typer.Option(
         "zero",
         help="What a deleted element's tracks become: zero (no signal), median (each track's "
