@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
 import pytest
 import torch
@@ -19,6 +20,7 @@ from graphreg_cli.models.additive import (
 )
 from graphreg_cli.models.blocks import Layout
 from graphreg_cli.tasks.attribution import deletion, span
+from graphreg_cli.tasks.explain import element_width
 
 N = 200
 GENES = [40, 40, 40, 120, 120]
@@ -197,3 +199,12 @@ def test_cli_trains_and_explains_it(tiny_dataset, tmp_path):
     )
     assert explained.exit_code == 0, explained.output
     assert "deletion" in explained.output
+    assert "elements of 1 bin)" in " ".join(explained.output.split())  # the model's own width
+
+
+@pytest.mark.parametrize(("name", "width"), [("additive", 1), ("gat", 5), ("cnn", 5)])
+def test_explain_scores_each_model_at_its_own_width(name, width):
+    """Unless told, an additive run's elements are 1 bin wide (where its deletions sign
+    best), every other model's 5."""
+    run = SimpleNamespace(model_config=ModelConfig(name=name))
+    assert element_width(run) == width

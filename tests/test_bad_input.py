@@ -429,7 +429,7 @@ CASES = [
         "directory|folder",
     ),
     # --- explain ------------------------------------------------------------------------
-    Case("explain-width-zero", _run_cmd("explain", "--width", "0"), 2, "--width"),
+    Case("explain-width-negative", _run_cmd("explain", "--width", "-1"), 2, "--width"),
     Case(
         "explain-bad-truth",
         lambda ws: _run_cmd("explain", "--truth", str(ws.file("t.bedpe", "chr1\t5\n")))(ws),

@@ -61,10 +61,10 @@ def explain(
         0, min=0, help="Also score bins within this many bins of each gene."
     ),
     width: int = typer.Option(
-        5,
-        min=1,
-        help="Bins per element (deleted / summed), centred. An additive run's deletion signs "
-        "elements best at 1 (docs/explain.md).",
+        0,
+        min=0,
+        help="Bins per element (deleted / summed), centred; 0: the model's own — 1 for "
+        "additive runs (their deletions sign elements best there: docs/explain.md), else 5.",
     ),
     background: Background = typer.Option(
         "zero",
@@ -85,7 +85,7 @@ def explain(
     """
     from graphreg_cli.io.atomic import atomic_text, check_writable
     from graphreg_cli.io.links import read_truth, write_links
-    from graphreg_cli.tasks.explain import ExplainOptions
+    from graphreg_cli.tasks.explain import ExplainOptions, element_width
     from graphreg_cli.tasks.inference import set_threads
     from graphreg_cli.tasks.plots import plot_pr
     from graphreg_cli.tasks.ranking import METHODS, truth_metrics
@@ -99,6 +99,7 @@ def explain(
     for path in (output, tsv, *([pr_plot] if truth else [])):
         check_writable(path)
     links = read_truth(truth, bin_size) if truth is not None else None  # checked up front
+    width = width or element_width(run)
     options = ExplainOptions(window=window, width=width, background=background.value, steps=steps)
     with progress_bar() as progress:
         task = progress.add_task("explaining chromosomes", total=None)
@@ -118,7 +119,10 @@ def explain(
     write_links(scores, column, method.value, bin_size, output)
     with atomic_text(tsv) as handle:
         scores.to_csv(handle, sep="\t", index=False, float_format="%.6g")
-    console.print(f"wrote {output} ({len(scores)} gene-element pairs, {method.value}) and {tsv}")
+    console.print(
+        f"wrote {output} ({len(scores)} gene-element pairs, {method.value}, elements of "
+        f"{width} bin{'s' if width > 1 else ''}) and {tsv}"
+    )
     if links is None:
         return
     metrics = truth_metrics(scores, links)

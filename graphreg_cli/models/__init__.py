@@ -91,6 +91,7 @@ class GraphregModel(nn.Module):
     inputs: tuple[str, ...] = ("x", "edge_index", "edge_weight")
     outputs: dict[str, str] = {"cage": "node"}
     attends = False  # graph layers can report attention weights
+    explain_width = 5  # bins per element that `graphreg explain` scores unless told
 
 
 REGISTRY: dict[str, type[GraphregModel]] = {}

@@ -49,7 +49,7 @@ from graphreg_cli.models.blocks import (
 )
 from graphreg_cli.models.gat import TrunkModel
 
-ELEMENT_BINS = 5  # bins an element's activity is read from (explain's default --width)
+ELEMENT_BINS = 5  # bins an element's activity is read from (a deletion at --width 5 removes it all)
 SIGN_BINS = 11  # bins of every track the sign network reads (fewer if the trunk reads fewer)
 CENTRE_BINS = 5  # central bins whose own composition the sign reads
 HIDDEN = 32  # units of the first version's sign network (sign_inputs "trunk")
@@ -133,6 +133,8 @@ def resolve_sign_inputs(config, tracks: int):
 class AdditiveGraphReg(TrunkModel):
     """Genes add up their contacts' signed activities (module docstring). Reads
     ``batch.x``, ``edge_index`` and ``edge_weight``; ``forward(batch) -> {"cage": (N,)}``."""
+
+    explain_width = 1  # its deletions sign elements best at their own bin (docs/explain.md)
 
     def __init__(self, config):
         super().__init__()

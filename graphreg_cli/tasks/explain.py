@@ -42,11 +42,14 @@ from graphreg_cli.tasks.ranking import METHODS
 from graphreg_cli.tasks.runs import PARTS
 from graphreg_cli.tasks.workers import balance, counter, map_parts
 
+DEFAULT_WIDTH = 5  # bins per element (GraphReg's saliency sums over 5)
+
 
 @dataclass
 class ExplainOptions:
     """``window``: also score bins within this many bins of each gene (0: contacts only);
-    ``min_distance``: window candidates at least this far; ``width``: bins per element;
+    ``min_distance``: window candidates at least this far; ``width``: bins per element (0:
+    the model's own, :func:`element_width`);
     ``batch_size``: perturbed copies per forward pass; ``background``: what a deleted
     element's tracks become (``zero``, ``median``, ``shuffle``); ``steps``: points on the
     integrated-gradients path; ``activity``: the tracks whose geometric mean is ABC's
@@ -54,7 +57,7 @@ class ExplainOptions:
 
     window: int = 0
     min_distance: int = 3
-    width: int = 5
+    width: int = 0
     batch_size: int = 64
     background: str = "zero"
     steps: int = 8
@@ -62,8 +65,18 @@ class ExplainOptions:
 
     def check(self) -> None:
         """SettingError for options no explanation can use."""
-        for name, low in (("window", 0), ("min_distance", 0), ("width", 1), ("batch_size", 1)):
+        for name, low in (("window", 0), ("min_distance", 0), ("width", 0), ("batch_size", 1)):
             check_range(name, getattr(self, name), low=low)
+
+
+def element_width(run) -> int:
+    """Bins per element that ``run``'s model is explained with unless told: 1 for the
+    additive model (its deletions sign elements best there, docs/explain.md), else
+    :data:`DEFAULT_WIDTH`."""
+    from graphreg_cli.models import REGISTRY
+
+    model = REGISTRY.get(run.model_config.name)
+    return getattr(model, "explain_width", DEFAULT_WIDTH)
 
 
 def candidates(g: Data, window: int, min_distance: int) -> dict[int, dict[int, float]]:
@@ -101,7 +114,7 @@ def explain_graph(
     elements = np.array([r[1] for r in rows])
     contact = np.array([r[2] for r in rows], dtype=np.float64)
     ready = ready.to(device)
-    width, steps = options.width, options.steps
+    width, steps = options.width or getattr(model, "explain_width", DEFAULT_WIDTH), options.steps
     tracks = n_tracks
     return pd.DataFrame(
         {
@@ -192,6 +205,8 @@ def explain(
     recorded = run.inputs
     if not options.activity:
         options = replace(options, activity=abc_tracks([Path(t).name for t in recorded.tracks]))
+    if not options.width:
+        options = replace(options, width=element_width(run))
     genes = genes or recorded.genes
     if genes is None:
         raise SettingError("explaining needs gene bins: give {genes}", genes=NAME_ONLY)
