@@ -35,6 +35,7 @@ from torch_geometric.data import Data
 
 from graphreg_cli.data.tiles import Tiling, tile
 from graphreg_cli.errors import NAME_ONLY, SettingError, check_range
+from graphreg_cli.models import GraphregModel
 from graphreg_cli.tasks import attribution
 from graphreg_cli.tasks.distributed import device_kind
 from graphreg_cli.tasks.inference import pick_device
@@ -42,7 +43,7 @@ from graphreg_cli.tasks.ranking import METHODS
 from graphreg_cli.tasks.runs import PARTS
 from graphreg_cli.tasks.workers import balance, counter, map_parts
 
-DEFAULT_WIDTH = 5  # bins per element (GraphReg's saliency sums over 5)
+DEFAULT_WIDTH = GraphregModel.explain_width  # bins per element: 5, as GraphReg's saliency
 
 
 @dataclass
