@@ -10,12 +10,11 @@ import torch
 from torch_geometric.data import Data
 
 from graphreg_cli.errors import SettingError
-from graphreg_cli.models import ModelConfig, build_model
+from graphreg_cli.models import ModelConfig, build_model, fit_to_data
 from graphreg_cli.models.additive import (
     CENTRE_BINS,
     ELEMENT_BINS,
     SIGN_BINS,
-    resolve_sign_inputs,
     spread,
 )
 from graphreg_cli.models.blocks import Layout
@@ -149,7 +148,7 @@ def test_a_marks_sign_ignores_the_accessibility():
 )
 def test_training_picks_the_marks_when_there_are_any(name, asked, tracks, built):
     config = ModelConfig(name=name, sign_inputs=asked)
-    assert resolve_sign_inputs(config, tracks).sign_inputs == built
+    assert fit_to_data(config, tracks).sign_inputs == built
 
 
 def test_runs_saved_with_the_first_sign_inputs_still_build():

@@ -93,6 +93,12 @@ class GraphregModel(nn.Module):
     attends = False  # graph layers can report attention weights
     explain_width = 5  # bins per element that `graphreg explain` scores unless told
 
+    @classmethod
+    def fit_to_data(cls, config: ModelConfig, tracks: int) -> ModelConfig:
+        """``config`` completed for data with ``tracks`` input tracks (training calls it
+        before building the model); as it is unless a model overrides this."""
+        return config
+
 
 REGISTRY: dict[str, type[GraphregModel]] = {}
 
@@ -105,6 +111,12 @@ def register(name: str):
         return cls
 
     return add
+
+
+def fit_to_data(config: ModelConfig, tracks: int) -> ModelConfig:
+    """``config`` completed by its model for data with ``tracks`` input tracks."""
+    model = REGISTRY.get(config.name)
+    return model.fit_to_data(config, tracks) if model is not None else config
 
 
 def build_model(config: ModelConfig) -> GraphregModel:

@@ -120,21 +120,20 @@ class ElementFeatures(nn.Module):
         return torch.cat([mix.flatten(2), share, logs], -1)
 
 
-def resolve_sign_inputs(config, tracks: int):
-    """``config`` with an ``auto`` sign of the additive model made ``marks`` when there are
-    ``tracks >= 2`` input tracks (the first the accessibility), else ``tracks``; any other
-    config as it is."""
-    if config.name != "additive" or config.sign_inputs != "auto":
-        return config
-    return replace(config, sign_inputs="marks" if tracks > 1 else "tracks")
-
-
 @register("additive")
 class AdditiveGraphReg(TrunkModel):
     """Genes add up their contacts' signed activities (module docstring). Reads
     ``batch.x``, ``edge_index`` and ``edge_weight``; ``forward(batch) -> {"cage": (N,)}``."""
 
     explain_width = 1  # its deletions sign elements best at their own bin (docs/explain.md)
+
+    @classmethod
+    def fit_to_data(cls, config, tracks: int):
+        """An ``auto`` sign made ``marks`` when there are ``tracks >= 2`` input tracks (the
+        first the accessibility), else ``tracks``."""
+        if config.sign_inputs != "auto":
+            return config
+        return replace(config, sign_inputs="marks" if tracks > 1 else "tracks")
 
     def __init__(self, config):
         super().__init__()

@@ -17,8 +17,7 @@ from graphreg_cli.data.graphs import load_graphs
 from graphreg_cli.data.inputs import Inputs
 from graphreg_cli.data.tiles import Tiling, tile_all
 from graphreg_cli.errors import NAME_ONLY, SettingError, check_range
-from graphreg_cli.models import SEQUENCE_MODELS, ModelConfig, build_model
-from graphreg_cli.models.additive import resolve_sign_inputs
+from graphreg_cli.models import SEQUENCE_MODELS, ModelConfig, build_model, fit_to_data
 from graphreg_cli.tasks import distributed, heads
 from graphreg_cli.tasks.checkpoint import seed_everything
 from graphreg_cli.tasks.inference import check_precision
@@ -172,7 +171,7 @@ def train(
     model_config = replace(model_config, pool=inputs.pool, fine=fine)
     data = prepare_data(inputs, options, val, test, model_config.margin)
     model_config = replace(model_config, in_features=data.spec.in_features)
-    model_config = resolve_sign_inputs(model_config, len(data.spec.track_scale))
+    model_config = fit_to_data(model_config, len(data.spec.track_scale))
     seed_everything(options.seed)
     model = build_model(model_config)
     heads.prepare(model, options)
