@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from types import SimpleNamespace
 
 import pytest
@@ -151,23 +152,86 @@ def test_training_picks_the_marks_when_there_are_any(name, asked, tracks, built)
     assert fit_to_data(config, tracks).sign_inputs == built
 
 
+@pytest.mark.parametrize(
+    ("tracks", "activity", "form"),
+    [(3, "inputs", "three"), (2, "inputs", "three"), (1, "first", "tanh")],
+)
+def test_training_picks_the_activity_and_sign_form_by_the_marks(tracks, activity, form):
+    fitted = fit_to_data(ModelConfig(name="additive"), tracks)
+    assert (fitted.activity, fitted.sign_form) == (activity, form)
+    told = fit_to_data(ModelConfig(name="additive", activity="first", sign_form="tanh"), tracks)
+    assert (told.activity, told.sign_form) == ("first", "tanh")
+
+
+def test_an_inputs_activity_reads_the_marks_and_a_first_one_does_not():
+    """An element with a mark and no accessibility has an activity only when the activity
+    reads every input; each input's weights stay non-negative."""
+    torch.manual_seed(0)
+    x = torch.zeros(1, 3, 30)
+    x[0, 1, 13:18] = 2.0  # a mark, no accessibility
+    for activity, moved in (("inputs", True), ("first", False)):
+        config = ModelConfig(name="additive", in_features=3, norm="none", activity=activity)
+        model = build_model(config).eval()
+        assert model.trunk.activity.shape[1] == (3 if activity == "inputs" else 1)
+        with torch.no_grad():
+            h = model.trunk(x)[0, config.channels : config.channels + config.window, 15]
+        assert bool((h > 0).all()) is moved
+        assert bool((h == 0).all()) is not moved
+
+
+def test_a_three_class_sign_is_the_enhancer_minus_the_silencer_share():
+    """``sign_form=three``: s = p_enhancer - p_silencer, 0 when the none class takes all, and
+    it starts positive (most elements are enhancers)."""
+    config = ModelConfig(name="additive", in_features=3, norm="none", sign_inputs="marks")
+    model = build_model(replace(config, sign_form="three")).eval()
+    assert model.trunk.sign[0].out_features == 3
+    c, k = config.channels, config.window
+    h = torch.zeros(4, c + k + 3)
+    h[:, c + k :] = torch.tensor([[9.0, -9, -9], [-9, 9, -9], [-9, -9, 9], [1.0, 0, 0]])
+    _, _, sign = model.split(h)
+    assert sign[0] > 0.99 and sign[1] < -0.99 and abs(sign[2]) < 1e-6
+    p = torch.softmax(torch.tensor([1.0, 0, 0]), 0)
+    torch.testing.assert_close(sign[3], p[0] - p[1])
+    with torch.no_grad():
+        _, _, start = model.split(model.encode(_graph()))
+    assert (start > 0).float().mean() > 0.5
+
+
 def test_runs_saved_with_the_first_sign_inputs_still_build():
     """A run saved before ``sign_inputs`` existed read the trunk's features too; its config
     builds that network again, so its weights load."""
     saved = ModelConfig(name="additive", in_features=2).to_json()
-    del saved["sign_inputs"]
+    del saved["sign_inputs"], saved["activity"], saved["sign_form"]
     config = ModelConfig.from_json(saved)
-    assert config.sign_inputs == "trunk"
+    assert (config.sign_inputs, config.activity, config.sign_form) == ("trunk", "first", "tanh")
     model = build_model(config)
     assert model.trunk.sign[0].in_features == 2 * 2 * 11 + config.channels
     x = torch.rand(1, 2, 40)
     assert model.trunk(x).shape == (1, config.channels + config.window + 1, 40)
 
 
-def test_unknown_sign_inputs_are_refused():
-    refused = "sign_inputs='shape': choose from auto, marks, tracks, trunk"
-    with pytest.raises(SettingError, match=refused):
-        build_model(ModelConfig(name="additive", sign_inputs="shape"))
+def test_runs_saved_with_a_marks_sign_and_tanh_still_build():
+    """A run saved with the marks sign before ``activity`` and ``sign_form`` existed read
+    the first track's activity through a tanh sign; its config builds that again."""
+    saved = ModelConfig(name="additive", in_features=3, sign_inputs="marks").to_json()
+    del saved["activity"], saved["sign_form"]
+    config = ModelConfig.from_json(saved)
+    model = build_model(config)
+    assert model.trunk.activity.shape[1] == 1 and model.trunk.sign[0].out_features == 1
+    assert model.trunk(torch.rand(1, 3, 40)).shape == (1, config.channels + config.window + 1, 40)
+
+
+@pytest.mark.parametrize(
+    ("setting", "choices"),
+    [
+        ("sign_inputs", "auto, marks, tracks, trunk"),
+        ("activity", "auto, first, inputs"),
+        ("sign_form", "auto, tanh, three"),
+    ],
+)
+def test_unknown_additive_settings_are_refused(setting, choices):
+    with pytest.raises(SettingError, match=f"{setting}='shape': choose from {choices}"):
+        build_model(ModelConfig(name="additive", **{setting: "shape"}))
 
 
 def test_cli_trains_and_explains_it(tiny_dataset, tmp_path):
@@ -187,6 +251,7 @@ def test_cli_trains_and_explains_it(tiny_dataset, tmp_path):
     assert "--dropout 0.3 --min-epochs 600" in " ".join(plain.output.split())  # unwrapped
     saved = json.loads((tmp_path / "a" / "config.json").read_text())
     assert saved["model"]["sign_inputs"] == "tracks"  # DNase alone: the sign reads it
+    assert (saved["model"]["activity"], saved["model"]["sign_form"]) == ("first", "tanh")
     tuned = ["--dropout", "0.3", "--min-epochs", "600", "--out", str(tmp_path / "b")]
     told = runner.invoke(app, [*base, *tuned])
     assert told.exit_code == 0, told.output

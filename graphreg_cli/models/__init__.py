@@ -37,6 +37,8 @@ class ModelConfig:
     attention: str = "softmax"  # gat: softmax (weights sum to 1, GAT) or sigmoid (gated sum)
     fine: int = 0  # sequence models: bp per input bin (input_bin_size)
     sign_inputs: str = "auto"  # additive: what the sign reads (models/additive.py SIGN_INPUTS)
+    activity: str = "auto"  # additive: what the activity reads (models/additive.py ACTIVITIES)
+    sign_form: str = "auto"  # additive: tanh, or three classes (models/additive.py SIGN_FORMS)
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -55,11 +57,11 @@ class ModelConfig:
     @classmethod
     def from_json(cls, data: dict) -> ModelConfig:
         """A config as stored in a run's ``config.json``. Runs saved before these settings
-        existed used InstanceNorm and no edge features (additive ones: the first sign inputs),
-        and say so once read."""
+        existed used InstanceNorm and no edge features (additive ones: the first sign inputs,
+        the first track's activity and a tanh sign), and say so once read."""
         known = {f.name for f in fields(cls)}
         legacy = {"norm": "instance", "edge_scores": False, "attention": "softmax"}
-        legacy["sign_inputs"] = "trunk"
+        legacy |= {"sign_inputs": "trunk", "activity": "first", "sign_form": "tanh"}
         return cls(**{**legacy, **{k: v for k, v in data.items() if k in known}})
 
     @property

@@ -3,11 +3,18 @@
 ``cage_b = softplus(base_b + Σ_o M[b - o, o])`` with ``M_i = Σ_{j ∈ N(i)} c_ij s_j A_j``:
 
 - ``A_j: (K,)`` the element's *activity*, one value per CAGE offset ``o`` (``K = window``
-  bins, 11 by default): its accessibility (the first track) over its own
-  :data:`ELEMENT_BINS` bins, weighted by non-negative weights and no bias. Activity is 0
-  where the first track is 0 and grows with it;
+  bins, 11 by default): its tracks over its own :data:`ELEMENT_BINS` bins, weighted by
+  non-negative weights and no bias — the accessibility (the first track) alone with one
+  track; with marks every input (``activity`` ``inputs``), since where an inactive peak
+  sits beside an element the accessibility is partly the neighbour's and the element's
+  own marks measure it better. Activity is 0 where the tracks read are 0 and grows with
+  them;
 - ``s_j ∈ (-1, 1)`` its *sign* (enhancer +, silencer -, 0 for no effect): ``tanh`` of a
-  linear function of the tracks around j, none of it the trunk's — of the *marks* (every
+  linear function of the tracks around j — with marks, three linear functions (enhancer,
+  silencer, none; ``sign_form`` ``three``) and ``s = p_enhancer - p_silencer`` of their
+  softmax, so that an element with no effect (an accessible, unmarked peak) has a stable
+  place at 0 rather than a balance point of a tanh. None of it is the trunk's; it reads
+  the *marks* (every
   input but the first, the accessibility, whose job is the activity) when there are any:
   each of the :data:`CENTRE_BINS` central bins' composition (its channels over their sum),
   the channels' shares of the :data:`SIGN_BINS`-bin window's total, and their logs with a
@@ -22,12 +29,12 @@
   activity).
 
 A gene's effect at offset ``o`` lands ``o`` bins away, so a gene's CAGE profile (and the
-bins around it) takes the shape of its elements' accessibility. Deleting an element
-(``graphreg explain``: its :data:`ELEMENT_BINS` bins set to 0) removes exactly its own term
-``c s A`` — and nothing else unless the gene or another of its elements lies within
-:data:`SIGN_BINS` bins of it — so the deletion's sign is the sign the model gave the
-element: a deletion has no out-of-distribution "empty element" to extrapolate to, unlike
-``gat``'s. One hop, as the ABC model: a gene hears its contacts directly.
+bins around it) takes the shape of its elements' activity. Deleting an element
+(``graphreg explain``: its :data:`ELEMENT_BINS` bins of every track set to 0) removes
+exactly its own term ``c s A`` — and nothing else unless the gene or another of its
+elements lies within :data:`SIGN_BINS` bins of it — so the deletion's sign is the sign the
+model gave the element: a deletion has no out-of-distribution "empty element" to
+extrapolate to, unlike ``gat``'s. One hop, as the ABC model: a gene hears its contacts directly.
 """
 
 from __future__ import annotations
@@ -60,7 +67,15 @@ LOG_SCALE = 7.0  # -log(PSEUDO): the log tracks span about -1..1
 # first version: shares and log1p of every input and the trunk's features, through HIDDEN
 # units), auto (training picks marks when there are two tracks or more, else tracks)
 SIGN_INPUTS = ("auto", "marks", "tracks", "trunk")
-SIGN_START = 0.5  # the sign's bias at the start: most elements are enhancers
+# what the activity reads: first (the first track, the accessibility), inputs (every input,
+# through non-negative weights: with marks it can read an element's activity where the
+# accessibility is partly a neighbour's), auto (training picks inputs with two tracks or more)
+ACTIVITIES = ("auto", "first", "inputs")
+# the sign: tanh of one logit, or three (enhancer, silencer, none: s = p_enhancer - p_silencer,
+# so an element with no effect has a stable place at 0); auto: three with two tracks or more
+SIGN_FORMS = ("auto", "tanh", "three")
+SIGN_START = 0.5  # the tanh sign's bias at the start: most elements are enhancers
+THREE_START = (1.0, 0.0, 0.0)  # the three classes' biases at the start (enhancer first)
 GATE_START = 2.0  # the gate's bias at the start: contacts open
 
 
@@ -80,27 +95,33 @@ class ElementFeatures(nn.Module):
         window: int,
         bins: int,
         inputs: str = "tracks",
+        activity: str = "first",
+        logits: int = 1,
     ):
         super().__init__()
         self.trunk, self.pool, self.bins, self.inputs = trunk, pool, bins, inputs
         self.centre = min(CENTRE_BINS, bins)
         self.first = int(inputs == "marks" and in_features > 1)  # the first input it reads
-        self.activity = nn.Parameter(torch.full((window, 1, ELEMENT_BINS), -5.0))
+        self.read = in_features if activity == "inputs" else 1  # inputs the activity reads
+        self.activity = nn.Parameter(torch.full((window, self.read, ELEMENT_BINS), -5.0))
         if inputs == "trunk":
             width = 2 * in_features * bins + channels
             self.sign = nn.Sequential(nn.Linear(width, HIDDEN), nn.ReLU(), nn.Linear(HIDDEN, 1))
         else:
             width = (in_features - self.first) * (self.centre + 2 * bins)
-            self.sign = nn.Sequential(nn.Linear(width, 1))
-        nn.init.constant_(self.sign[-1].bias, SIGN_START)
+            self.sign = nn.Sequential(nn.Linear(width, logits))
+        start = [SIGN_START] if logits == 1 else THREE_START
+        with torch.no_grad():
+            self.sign[-1].bias.copy_(torch.tensor(start))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h = self.trunk(x)
         if self.pool > 1:  # fine input bins: their mean per node
             x = F.avg_pool1d(x, self.pool)
         weights = F.softplus(self.activity)  # (K, 1, ELEMENT_BINS), > 0
-        activity = F.conv1d(x[:, :1], weights, padding=ELEMENT_BINS // 2)
-        sign = self.sign(self.sign_features(x, h))
+        reads = x[:, :1] if self.read == 1 else x.clamp_min(0)
+        activity = F.conv1d(reads, weights, padding=ELEMENT_BINS // 2)
+        sign = self.sign(self.sign_features(x, h))  # (B, L, logits)
         return torch.cat([h, activity, sign.transpose(1, 2)], dim=1)
 
     def sign_features(self, x: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
@@ -129,11 +150,17 @@ class AdditiveGraphReg(TrunkModel):
 
     @classmethod
     def fit_to_data(cls, config, tracks: int):
-        """An ``auto`` sign made ``marks`` when there are ``tracks >= 2`` input tracks (the
-        first the accessibility), else ``tracks``."""
-        if config.sign_inputs != "auto":
-            return config
-        return replace(config, sign_inputs="marks" if tracks > 1 else "tracks")
+        """``auto`` settings made for the data: with ``tracks >= 2`` input tracks (the first
+        the accessibility, the others marks) the sign reads the ``marks`` and has ``three``
+        classes, and the activity reads every input; with one track the sign reads it
+        (``tracks``, a ``tanh``) and the activity reads the ``first``."""
+        marks = tracks > 1
+        picks = {
+            "sign_inputs": "marks" if marks else "tracks",
+            "activity": "inputs" if marks else "first",
+            "sign_form": "three" if marks else "tanh",
+        }
+        return replace(config, **{k: v for k, v in picks.items() if getattr(config, k) == "auto"})
 
     def __init__(self, config):
         super().__init__()
@@ -144,13 +171,28 @@ class AdditiveGraphReg(TrunkModel):
                 "{window}: the additive model spreads effects over an odd number of bins",
                 window=c.window,
             )
-        if c.sign_inputs not in SIGN_INPUTS:
-            raise SettingError(
-                f"{{sign_inputs}}: choose from {', '.join(SIGN_INPUTS)}", sign_inputs=c.sign_inputs
-            )
+        for name, choices in (
+            ("sign_inputs", SIGN_INPUTS),
+            ("activity", ACTIVITIES),
+            ("sign_form", SIGN_FORMS),
+        ):
+            if getattr(c, name) not in choices:
+                raise SettingError(
+                    f"{{{name}}}: choose from {', '.join(choices)}", **{name: getattr(c, name)}
+                )
         reach = SIGN_BINS // 2 if not c.local else min(SIGN_BINS // 2, c.margin)
+        self.logits = 3 if c.sign_form == "three" and c.sign_inputs != "trunk" else 1
+        activity = "inputs" if c.activity == "inputs" else "first"
         self.trunk = ElementFeatures(
-            self.trunk, c.channels, c.in_features, c.pool, c.window, 2 * reach + 1, c.sign_inputs
+            self.trunk,
+            c.channels,
+            c.in_features,
+            c.pool,
+            c.window,
+            2 * reach + 1,
+            c.sign_inputs,
+            activity,
+            self.logits,
         )
         self.channels, self.k = c.channels, c.window
         self.gate = nn.Linear(c.channels + 1, 1)
@@ -160,10 +202,14 @@ class AdditiveGraphReg(TrunkModel):
         self.decoder = decoder
 
     def split(self, h: torch.Tensor):
-        """Encoded ``h: (N, C + K + 1)`` → trunk ``(N, C)``, activity ``(N, K)``, sign
-        ``(N,)`` in (-1, 1)."""
+        """Encoded ``h: (N, C + K + logits)`` → trunk ``(N, C)``, activity ``(N, K)``, sign
+        ``(N,)`` in (-1, 1): ``tanh`` of one logit, or of three (enhancer, silencer, none)
+        ``p_enhancer - p_silencer``."""
         c, k = self.channels, self.k
-        return h[:, :c], h[:, c : c + k], torch.tanh(h[:, c + k])
+        if self.logits == 1:
+            return h[:, :c], h[:, c : c + k], torch.tanh(h[:, c + k])
+        p = torch.softmax(h[:, c + k : c + k + 3], dim=-1)
+        return h[:, :c], h[:, c : c + k], p[:, 0] - p[:, 1]
 
     def gates(self, trunk: torch.Tensor, batch) -> torch.Tensor:
         """``c_ij: (E,)`` in (0, 1) for each contact j → i of ``batch.edge_index``."""
