@@ -185,6 +185,8 @@ def test_a_three_class_sign_is_the_enhancer_minus_the_silencer_share():
     config = ModelConfig(name="additive", in_features=3, norm="none", sign_inputs="marks")
     model = build_model(replace(config, sign_form="three")).eval()
     assert model.trunk.sign[0].out_features == 3
+    trunk_sign = build_model(replace(config, sign_inputs="trunk", sign_form="three"))
+    assert trunk_sign.trunk.sign[-1].out_features == 3
     c, k = config.channels, config.window
     h = torch.zeros(4, c + k + 3)
     h[:, c + k :] = torch.tensor([[9.0, -9, -9], [-9, 9, -9], [-9, -9, 9], [1.0, 0, 0]])

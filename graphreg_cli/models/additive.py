@@ -80,11 +80,13 @@ GATE_START = 2.0  # the gate's bias at the start: contacts open
 
 
 class ElementFeatures(nn.Module):
-    """``(B, F, L)`` node inputs (``(B, F, L * pool)`` fine ones) → ``(B, C + K + 1, L)``:
-    the trunk's features ``C``, the activity profile ``K`` and the sign's logit, read from
+    """``(B, F, L)`` node inputs (``(B, F, L * pool)`` fine ones) → ``(B, C + K + logits,
+    L)``: the trunk's features ``C``, the activity profile ``K`` and the sign's logits, read from
     ``bins`` nodes around each node (no more than the trunk's margin, so a window's features
     equal the whole chromosome's). ``inputs``: what the sign reads (:data:`SIGN_INPUTS`;
-    ``auto`` reads every input when the model is built directly)."""
+    ``auto`` reads every input when the model is built directly); ``activity``: ``first``
+    or ``inputs`` (:data:`ACTIVITIES`); ``logits``: the sign's, 1 (tanh) or 3 (three
+    classes)."""
 
     def __init__(
         self,
@@ -106,7 +108,9 @@ class ElementFeatures(nn.Module):
         self.activity = nn.Parameter(torch.full((window, self.read, ELEMENT_BINS), -5.0))
         if inputs == "trunk":
             width = 2 * in_features * bins + channels
-            self.sign = nn.Sequential(nn.Linear(width, HIDDEN), nn.ReLU(), nn.Linear(HIDDEN, 1))
+            self.sign = nn.Sequential(
+                nn.Linear(width, HIDDEN), nn.ReLU(), nn.Linear(HIDDEN, logits)
+            )
         else:
             width = (in_features - self.first) * (self.centre + 2 * bins)
             self.sign = nn.Sequential(nn.Linear(width, logits))
@@ -181,7 +185,7 @@ class AdditiveGraphReg(TrunkModel):
                     f"{{{name}}}: choose from {', '.join(choices)}", **{name: getattr(c, name)}
                 )
         reach = SIGN_BINS // 2 if not c.local else min(SIGN_BINS // 2, c.margin)
-        self.logits = 3 if c.sign_form == "three" and c.sign_inputs != "trunk" else 1
+        self.logits = 3 if c.sign_form == "three" else 1
         activity = "inputs" if c.activity == "inputs" else "first"
         self.trunk = ElementFeatures(
             self.trunk,
