@@ -2,7 +2,7 @@
 # Does deleting an element tell an enhancer from a silencer?
 # Simulates silencers (--silencers 10: each gene has 3 enhancers and 2 silencers) with
 # H3K27ac and H3K27me3 tracks (--histone), trains the additive model (each contact adds
-# gate x sign x accessibility to its gene, so a deletion removes exactly the element's term)
+# gate x sign x activity to its gene, so a deletion removes exactly the element's term)
 # and scores the test chromosomes' explanations against links.bedpe: the share of enhancer
 # links whose deletion lowers the prediction and of silencer links whose deletion raises it.
 # Each deletion empties the element's own bin (--width 1), where the additive model signs

@@ -19,6 +19,7 @@ def training_notes(model: str, stage: str, init: bool, dropout: float, min_epoch
     if model == "additive" and (dropout, min_epochs) == (M.dropout, T.min_epochs):
         yield (
             "the additive model signed elements best with --dropout 0.3 --min-epochs 600 "
-            "(docs/explain.md); it reads accessibility from the first track and, given more "
-            "tracks (histone marks), each element's sign from the others"
+            "(docs/explain.md); give accessibility as the first track: alone, it is each "
+            "element's activity; given histone marks after it, the activity reads every track "
+            "and the sign the marks"
         )

@@ -67,7 +67,7 @@ def train(
         "--model",
         "-m",
         help="Model: gat = Epi-GraphReg, cnn = Epi-CNN, gcn, linear, additive (each contact "
-        "adds gate x sign x accessibility to its gene, so `graphreg explain` deletions have "
+        "adds gate x sign x activity to its gene, so `graphreg explain` deletions have "
         "the sign the model gives each element; give accessibility as the first track, "
         "histone marks after it for the signs); "
         "from DNA: seq-gat = Seq-GraphReg, seq-cnn = Seq-CNN (they predict the --epigenome "
