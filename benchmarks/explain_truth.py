@@ -17,6 +17,8 @@ only by carrying over what it learned from the others.
         --transform log1p --loss poisson --silencer-signal visible --chromosomes 110
     python benchmarks/explain_truth.py --histone --decoys 0 --norms batch --model additive \
         --dropout 0.3 --min-epochs 600
+    python benchmarks/explain_truth.py --histone --partners inactive --decoys 100 --spacing 4 \
+        --norms batch --model additive --dropout 0.3 --min-epochs 600 --widths 1,5
 
 ``benchmarks/explain_bounds.py`` measures what the simulation itself allows.
 
@@ -60,6 +62,7 @@ def main() -> None:
         "--histone", action="store_true", help="simulate --histone: H3K27ac, H3K27me3 inputs"
     )
     parser.add_argument("--partners", default="regulators", help="--decoy-partners")
+    parser.add_argument("--spacing", type=int, default=0, help="--decoy-spacing (inactive)")
     parser.add_argument(
         "--silencer-signal", default="weaker", help="weaker (the study), visible or same"
     )
@@ -92,6 +95,7 @@ def main() -> None:
                 decoy_contacts=decoys,
                 decoy_score_ratio=args.ratio,
                 decoy_partners=args.partners if decoys else "regulators",
+                decoy_spacing=args.spacing if decoys and args.partners == "inactive" else 0,
                 histone=args.histone,
                 silencer_signal=args.silencer_signal,
                 seed=args.seed,

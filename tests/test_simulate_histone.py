@@ -162,6 +162,31 @@ def test_inactive_decoy_partners_are_open_unmarked_and_regulate_nothing(tmp_path
     assert manifest["parameters"]["decoy_partners"] == "inactive"
 
 
+def _gaps(bins: np.ndarray, elements: np.ndarray) -> np.ndarray:
+    """Each of ``bins``' distance to the nearest of ``elements``, in bins."""
+    return np.abs(bins[:, None] - elements[None, :]).min(1)
+
+
+def test_decoy_spacing_keeps_inactive_peaks_off_every_element(tmp_path):
+    common = dict(**TINY, decoy_contacts=6, max_link_distance=100_000, seed=8, histone=True)
+    near = api.simulate(**common, decoy_partners="inactive")
+    apart = api.simulate(**common, decoy_partners="inactive", decoy_spacing=4)
+    apart.write(tmp_path)
+    gaps = []
+    for c, p in zip(apart.chromosomes, near.chromosomes):
+        elements = np.r_[c.gene_bins, c.enhancer_bins, c.silencer_bins]
+        assert (_gaps(c.inactive_bins, elements) > 4).all() and len(c.inactive_bins) == 6
+        gaps.append(_gaps(p.inactive_bins, elements).min())
+        # only the inactive elements move: the truth, CAGE and the true contacts stay
+        for name in ("gene_bins", "enhancer_bins", "silencer_bins", "links", "cage"):
+            np.testing.assert_array_equal(getattr(c, name), getattr(p, name))
+        n_true = len(c.contacts) - c.n_decoys
+        np.testing.assert_array_equal(c.contacts[:n_true], p.contacts[:n_true])
+    assert min(gaps) <= 2  # without spacing, this seed puts one within a regulator's peak
+    assert json.loads((tmp_path / "dataset.json").read_text())["parameters"]["decoy_spacing"] == 4
+    assert "decoy_spacing" not in near.params.to_json()
+
+
 ARGS = ["simulate", "--chromosomes", "3", "--bins", "200", "--split", "1,1,1", "--genes", "5"]
 ARGS += ["--regulators", "10", "--silencers", "4", "--decoy-contacts", "4"]
 ARGS += ["--histone", "--decoy-partners", "inactive", "--input-bin-size", "1000"]
@@ -191,6 +216,13 @@ def test_same_seed_same_files_with_the_new_options(tmp_path):
         ),
         (["--decoy-partners", "others"], "'others' is not one of 'regulators', 'inactive'"),
         (
+            ["--decoy-contacts", "4", "--decoy-spacing", "2"],
+            "--decoy-spacing 2 keeps inactive decoy partners away from genes and regulators, "
+            "but --decoy-partners regulators joins decoys to regulators; add --decoy-partners "
+            "inactive",
+        ),
+        (["--decoy-spacing", "-1"], "--decoy-spacing': Input should be greater than or equal to 0"),
+        (
             ["--sequence", "--decoy-contacts", "2", "--decoy-partners", "inactive"],
             "--decoy-partners has no meaning with --sequence",
         ),
@@ -202,6 +234,15 @@ def test_bad_options_are_one_line_usage_errors(tmp_path, args, message):
     assert result.exit_code == 2, result.output
     assert message in " ".join(result.output.split())
     assert not out.exists()
+
+
+def test_spacing_that_leaves_no_free_bin_is_a_one_line_error(tmp_path):
+    out = tmp_path / "never"
+    args = ["--bins", "50", "--decoy-contacts", "10", "--decoy-spacing", "10"]
+    result = runner.invoke(app, [*ARGS, *args, "--out", str(out)])
+    assert result.exit_code == 1, result.output
+    assert "lower --decoy-contacts 10 or --decoy-spacing 10" in " ".join(result.output.split())
+    assert "Traceback" not in result.output and not out.exists()
 
 
 def test_histone_counts_toward_the_fine_value_limit(monkeypatch):

@@ -30,6 +30,7 @@ EPI_ONLY = (  # options with no meaning for --sequence
     "silencer_signal",
     "max_link_distance",
     "decoy_partners",
+    "decoy_spacing",
 )
 REAL_GENOME_LINK_DISTANCE = 2_000_000  # bp: GraphReg's window margin (6 Mb window, 2 Mb stride)
 
@@ -230,6 +231,14 @@ def simulate(
         "inactive element (a DNase peak like an enhancer's, no histone mark, no effect on "
         "CAGE), written to regulators.bed as chrN_inactive<bin>.",
     ),
+    decoy_spacing: int = typer.Option(
+        DEFAULTS.decoy_spacing,
+        min=0,
+        help="With --decoy-partners inactive: bins each inactive element keeps from every gene "
+        "and regulator. 0 (default): anywhere but their own bins, so an inactive peak can "
+        "share bins with a regulator's and make it look stronger than it acts; 4: no inactive "
+        "peak (2 bins each side, smoothed over 5) reaches a gene's or regulator's own bin.",
+    ),
     max_link_distance: int = typer.Option(
         None,
         min=0,
@@ -316,6 +325,7 @@ def simulate(
         decoy_contacts=decoy_contacts,
         decoy_score_ratio=decoy_score_ratio,
         decoy_partners=decoy_partners.value,
+        decoy_spacing=decoy_spacing,
         histone=histone,
         max_link_distance=_link_distance(max_link_distance, bool(sizes)),
         seed=seed,

@@ -11,7 +11,11 @@ without ``--sequence``).
   DNase's (:func:`~graphreg_cli.simulation.fine_dnase.fine_dnase`) with broader peaks.
 * ``decoy_partners="inactive"``: each decoy contact joins a gene to a bin of its own holding
   an accessible but inactive element: a DNase peak drawn as an enhancer's, no histone mark,
-  no effect on CAGE (added after CAGE is computed).
+  no effect on CAGE (added after CAGE is computed). By default it may sit a bin from a
+  regulator, where the two peaks share bins and the regulator's accessibility is partly
+  the inactive element's; ``decoy_spacing`` keeps it that many bins from every gene and
+  regulator (with 4, no inactive peak — 2 bins each side, smoothed over 5 — reaches a gene's
+  or regulator's own bin).
 
 Both draw from streams of their own (:data:`HISTONE_STREAM`, :data:`INACTIVE_STREAM`), after
 the chromosome is simulated as without them, so every other array is the same for a seed.
@@ -75,8 +79,9 @@ def _marks(rng, raw: np.ndarray, centres: np.ndarray, dnase: np.ndarray, half: i
 
 def inactive_decoys(p: SimulationParams, rng: np.random.Generator, chrom: Chromosome) -> None:
     """Replace ``chrom``'s decoy contacts, in place, by as many joining a random gene to a new
-    bin (not a gene, regulator or other such bin; within ``max_link_distance`` when one is
-    free there) holding an inactive element: ``chrom.inactive_bins``, each with a DNase peak
+    bin (not a gene, regulator or other such bin, nor within ``decoy_spacing`` bins of a gene
+    or regulator; within ``max_link_distance`` when one is free there) holding an inactive
+    element: ``chrom.inactive_bins``, each with a DNase peak
     drawn as an enhancer's, smoothed and added to ``chrom.dnase`` (CAGE is left as it is)."""
     count, genes = chrom.n_decoys, chrom.gene_bins
     if not count or not len(genes):
@@ -84,7 +89,9 @@ def inactive_decoys(p: SimulationParams, rng: np.random.Generator, chrom: Chromo
     n = len(chrom.dnase)
     taken = np.zeros(n, dtype=bool)
     for bins in (genes, chrom.enhancer_bins, chrom.silencer_bins):
-        taken[bins] = True
+        for shift in range(-p.decoy_spacing, p.decoy_spacing + 1):
+            near = bins + shift
+            taken[near[(near >= 0) & (near < n)]] = True
     reach = p.max_link_distance // p.bin_size  # in bins; 0: anywhere
     partners, decoys = [], []
     for _ in range(count):
@@ -96,8 +103,10 @@ def inactive_decoys(p: SimulationParams, rng: np.random.Generator, chrom: Chromo
         if not len(free):
             raise GraphregError(
                 f"cannot place {count} inactive decoy partners on {chrom.name}'s {n} bins "
-                "beside its genes and regulators; lower {decoy_contacts}",
+                "beside its genes and regulators; lower {decoy_contacts}"
+                + (" or {decoy_spacing}" if p.decoy_spacing else ""),
                 decoy_contacts=p.decoy_contacts,
+                **({"decoy_spacing": p.decoy_spacing} if p.decoy_spacing else {}),
             )
         other = int(rng.choice(free))
         taken[other] = True

@@ -35,6 +35,7 @@ class SimulationParams:
     decoy_contacts: int = 0
     decoy_score_ratio: float = 0.5  # median decoy contact score / median true link score
     decoy_partners: str = "regulators"  # or "inactive": each decoy to a new inactive element
+    decoy_spacing: int = 0  # bins an inactive element keeps from every gene and regulator
     histone: bool = False  # H3K27ac (genes, enhancers) and H3K27me3 (silencers) tracks
     max_link_distance: int = 0
     seed: int = 0
@@ -102,6 +103,7 @@ class SimulationParams:
             "silencers_per_gene",
             "cage_window",
             "decoy_contacts",
+            "decoy_spacing",
             "max_link_distance",
             "dnase_noise",
             "cage_noise",
@@ -135,6 +137,13 @@ class SimulationParams:
                 "{decoy_contacts} asks for none; give a positive count (e.g. 20)",
                 decoy_partners=self.decoy_partners,
                 decoy_contacts=self.decoy_contacts,
+            )
+        if self.decoy_spacing and self.decoy_partners != "inactive":
+            raise SettingError(
+                "{decoy_spacing} keeps inactive decoy partners away from genes and regulators, "
+                "but {decoy_partners} joins decoys to regulators; add --decoy-partners inactive",
+                decoy_spacing=self.decoy_spacing,
+                decoy_partners=self.decoy_partners,
             )
         if self.silencers > self.regulators:
             raise SettingError(
@@ -294,6 +303,8 @@ class SimulationParams:
             del data["histone"]
         if self.decoy_partners == "regulators":
             del data["decoy_partners"]
+        if not self.decoy_spacing:
+            del data["decoy_spacing"]
         return data
 
 
