@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from types import SimpleNamespace
 
@@ -138,10 +139,28 @@ def test_a_marks_sign_ignores_the_accessibility():
     assert (louder[ELEMENTS] > activity[ELEMENTS]).all()
 
 
+def test_a_marks_access_sign_tells_an_open_unmarked_bin_from_an_empty_one():
+    """``marks+access`` adds the accessibility's share of each central bin: an accessible
+    peak with no mark (an inactive element) reads near 1 however strong it is, an empty
+    stretch 0; ``marks`` alone reads the two alike."""
+    x = torch.zeros(4, 3, 30)
+    x[:3, 0, 13:18] = torch.tensor([0.5, 2.0, 8.0])[:, None]  # open, unmarked; the 4th empty
+    x[:, 1:, :5] = 1.0  # marks elsewhere, out of the sign's reach of bin 15
+    for inputs, extra in (("marks+access", CENTRE_BINS), ("marks", 0)):
+        config = ModelConfig(name="additive", in_features=3, norm="none", sign_inputs=inputs)
+        trunk = build_model(config).trunk
+        assert trunk.sign[0].in_features == 2 * (CENTRE_BINS + 2 * SIGN_BINS) + extra
+        features = trunk.sign_features(x, trunk.trunk(x))[:, 15]  # (4, width)
+        marks = features[:, : features.shape[1] - extra]  # what both read: the marks alike
+        torch.testing.assert_close(marks[:3], marks[3:].expand(3, -1))
+        if extra:
+            assert (features[:3, -extra:] > 0.95).all() and (features[3, -extra:] == 0).all()
+
+
 @pytest.mark.parametrize(
     ("name", "asked", "tracks", "built"),
     [
-        ("additive", "auto", 3, "marks"),
+        ("additive", "auto", 3, "marks+access"),
         ("additive", "auto", 1, "tracks"),
         ("additive", "tracks", 3, "tracks"),
         ("gat", "auto", 3, "auto"),
@@ -226,13 +245,13 @@ def test_runs_saved_with_a_marks_sign_and_tanh_still_build():
 @pytest.mark.parametrize(
     ("setting", "choices"),
     [
-        ("sign_inputs", "auto, marks, tracks, trunk"),
+        ("sign_inputs", "auto, marks, marks+access, tracks, trunk"),
         ("activity", "auto, first, inputs"),
         ("sign_form", "auto, tanh, three"),
     ],
 )
 def test_unknown_additive_settings_are_refused(setting, choices):
-    with pytest.raises(SettingError, match=f"{setting}='shape': choose from {choices}"):
+    with pytest.raises(SettingError, match=re.escape(f"{setting}='shape': choose from {choices}")):
         build_model(ModelConfig(name="additive", **{setting: "shape"}))
 
 

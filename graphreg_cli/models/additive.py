@@ -18,11 +18,13 @@
   input but the first, the accessibility, whose job is the activity) when there are any:
   each of the :data:`CENTRE_BINS` central bins' composition (its channels over their sum),
   the channels' shares of the :data:`SIGN_BINS`-bin window's total, and their logs with a
-  small pseudocount (:data:`PSEUDO`). Composition and logs read a weak element as they
-  read a strong one — a faint H3K27me3 peak over clean background is as clear in log scale
-  as a strong one — and a linear sign cannot learn "weak means silencer" from the
-  accessibility, so what it learns from the elements that move CAGE carries over to those
-  that barely do (measured in ``docs/explain.md``);
+  small pseudocount (:data:`PSEUDO`); with ``marks+access`` (training's pick with marks)
+  also the accessibility's share of each central bin, so an open bin with no mark (an
+  inactive element) reads as such at any strength. Composition and logs read a weak
+  element as they read a strong one — a faint H3K27me3 peak over clean background is as
+  clear in log scale as a strong one — and a linear sign cannot learn "weak means
+  silencer" from the accessibility, so what it learns from the elements that move CAGE
+  carries over to those that barely do (measured in ``docs/explain.md``);
 - ``c_ij ∈ (0, 1)`` a gate per contact, from the receiving bin's trunk features and the
   contact's score;
 - ``base_b`` the bin's own term, the Epi-CNN over its neighbourhood (a promoter's own
@@ -63,10 +65,13 @@ HIDDEN = 32  # units of the first version's sign network (sign_inputs "trunk")
 EPS = 1e-2  # added to the sign window's total, so that an empty window reads as nothing
 PSEUDO = 1e-3  # pseudocount of the sign's log tracks (tracks are scaled to mean 1)
 LOG_SCALE = 7.0  # -log(PSEUDO): the log tracks span about -1..1
-# what the sign reads: marks (every input but the first), tracks (every input), trunk (the
-# first version: shares and log1p of every input and the trunk's features, through HIDDEN
-# units), auto (training picks marks when there are two tracks or more, else tracks)
-SIGN_INPUTS = ("auto", "marks", "tracks", "trunk")
+# what the sign reads: marks (every input but the first), marks+access (the marks, and the
+# accessibility's share of each central bin: an open bin with no mark reads as unmarked at
+# any strength), tracks (every input), trunk (the first version: shares and log1p of every
+# input and the trunk's features, through HIDDEN units), auto (training picks marks+access
+# when there are two tracks or more, else tracks)
+SIGN_INPUTS = ("auto", "marks", "marks+access", "tracks", "trunk")
+MARKS = ("marks", "marks+access")  # the sign values that leave the first track to the activity
 # what the activity reads: first (the first track, the accessibility), inputs (every input,
 # through non-negative weights: with marks it can read an element's activity where the
 # accessibility is partly a neighbour's), auto (training picks inputs with two tracks or more)
@@ -103,7 +108,8 @@ class ElementFeatures(nn.Module):
         super().__init__()
         self.trunk, self.pool, self.bins, self.inputs = trunk, pool, bins, inputs
         self.centre = min(CENTRE_BINS, bins)
-        self.first = int(inputs == "marks" and in_features > 1)  # the first input it reads
+        self.first = int(inputs in MARKS and in_features > 1)  # the first input it reads
+        self.access = inputs == "marks+access" and in_features > 1
         self.read = in_features if activity == "inputs" else 1  # inputs the activity reads
         self.activity = nn.Parameter(torch.full((window, self.read, ELEMENT_BINS), -5.0))
         if inputs == "trunk":
@@ -113,6 +119,7 @@ class ElementFeatures(nn.Module):
             )
         else:
             width = (in_features - self.first) * (self.centre + 2 * bins)
+            width += self.centre if self.access else 0
             self.sign = nn.Sequential(nn.Linear(width, logits))
         start = [SIGN_START] if logits == 1 else THREE_START
         with torch.no_grad():
@@ -142,7 +149,11 @@ class ElementFeatures(nn.Module):
         centre = windows[..., r - c : r + c + 1].clamp_min(0)  # (B, L, F, centre)
         mix = centre / (centre.sum(2, keepdim=True) + EPS)  # each bin's tracks over their sum
         logs = torch.log(flat.clamp_min(0) + PSEUDO) / LOG_SCALE
-        return torch.cat([mix.flatten(2), share, logs], -1)
+        parts = [mix.flatten(2), share, logs]
+        if self.access:  # the accessibility's share of each central bin's inputs
+            every = F.pad(x, (c, c)).unfold(2, self.centre, 1).clamp_min(0)  # (B, F, L, centre)
+            parts.append(every[:, 0] / (every.sum(1) + EPS))
+        return torch.cat(parts, -1)
 
 
 @register("additive")
@@ -155,12 +166,13 @@ class AdditiveGraphReg(TrunkModel):
     @classmethod
     def fit_to_data(cls, config, tracks: int):
         """``auto`` settings made for the data: with ``tracks >= 2`` input tracks (the first
-        the accessibility, the others marks) the sign reads the ``marks`` and has ``three``
-        classes, and the activity reads every input; with one track the sign reads it
-        (``tracks``, a ``tanh``) and the activity reads the ``first``."""
+        the accessibility, the others marks) the sign reads the marks and the accessibility's
+        share (``marks+access``) and has ``three`` classes, and the activity reads every
+        input; with one track the sign reads it (``tracks``, a ``tanh``) and the activity
+        reads the ``first``."""
         marks = tracks > 1
         picks = {
-            "sign_inputs": "marks" if marks else "tracks",
+            "sign_inputs": "marks+access" if marks else "tracks",
             "activity": "inputs" if marks else "first",
             "sign_form": "three" if marks else "tanh",
         }
