@@ -21,5 +21,5 @@ def training_notes(model: str, stage: str, init: bool, dropout: float, min_epoch
             "the additive model signed elements best with --dropout 0.3 --min-epochs 600 "
             "(docs/explain.md); give accessibility as the first track: alone, it is each "
             "element's activity; given histone marks after it, the activity reads every track "
-            "and the sign the marks"
+            "and the sign the marks and how much of each bin's signal is accessibility alone"
         )
