@@ -182,6 +182,7 @@ def test_decoy_spacing_keeps_inactive_peaks_off_every_element(tmp_path):
             np.testing.assert_array_equal(getattr(c, name), getattr(p, name))
         n_true = len(c.contacts) - c.n_decoys
         np.testing.assert_array_equal(c.contacts[:n_true], p.contacts[:n_true])
+        np.testing.assert_array_equal(c.contact_scores, p.contact_scores)
     assert min(gaps) <= 2  # without spacing, this seed puts one within a regulator's peak
     assert json.loads((tmp_path / "dataset.json").read_text())["parameters"]["decoy_spacing"] == 4
     assert "decoy_spacing" not in near.params.to_json()
