@@ -139,9 +139,9 @@ class ElementFeatures(nn.Module):
         """``x: (B, F, L)`` inputs, ``h: (B, C, L)`` trunk features → ``(B, L, width)``: what
         the sign reads at each node."""
         r = self.bins // 2
-        windows = F.pad(x[:, self.first :], (r, r)).unfold(2, self.bins, 1)
-        windows = windows.permute(0, 2, 1, 3)  # (B, L, F, bins)
-        flat = windows.flatten(2)  # (B, L, F * bins)
+        every = F.pad(x, (r, r)).unfold(2, self.bins, 1).permute(0, 2, 1, 3)  # (B, L, F, bins)
+        windows = every[:, :, self.first :]  # the inputs the sign reads
+        flat = windows.flatten(2)  # (B, L, F' * bins)
         share = flat / (flat.abs().sum(-1, keepdim=True) + EPS)
         if self.inputs == "trunk":
             return torch.cat([share, torch.log1p(flat.clamp_min(0)), h.transpose(1, 2)], -1)
@@ -151,8 +151,8 @@ class ElementFeatures(nn.Module):
         logs = torch.log(flat.clamp_min(0) + PSEUDO) / LOG_SCALE
         parts = [mix.flatten(2), share, logs]
         if self.access:  # the accessibility's share of each central bin's inputs
-            every = F.pad(x, (c, c)).unfold(2, self.centre, 1).clamp_min(0)  # (B, F, L, centre)
-            parts.append(every[:, 0] / (every.sum(1) + EPS))
+            opened = every[..., r - c : r + c + 1].clamp_min(0)  # (B, L, F, centre)
+            parts.append(opened[:, :, 0] / (opened.sum(2) + EPS))
         return torch.cat(parts, -1)
 
 
