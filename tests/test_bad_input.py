@@ -242,7 +242,7 @@ CASES = [
             str(ws.root / "new_run"),
         ],
         2,
-        "no target: give the CAGE bigWig as --target",
+        r"no target: give the CAGE bigWig or a gene table \(TSV\) as --target",
     ),
     Case(
         "train-track-not-bigwig",

@@ -229,7 +229,7 @@ def test_edge_weight_is_log_scaled_float32():
 
 
 def test_formats_listed():
-    assert CONTACT_FORMATS[0] == "auto" and CONTACT_FORMATS[-1] == "matrix"
+    assert CONTACT_FORMATS[0] == "auto" and CONTACT_FORMATS[-2:] == ("matrix", "dump")
     assert set(CONTACT_FORMATS) == {"auto", "matrix", *contacts.LABELS}
 
 

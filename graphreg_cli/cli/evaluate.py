@@ -20,6 +20,18 @@ LABELS = {
 }
 
 
+def labels(units: str) -> dict[str, str]:
+    """The metrics shown, by name: the study's for CAGE, r in the target's units for a gene
+    table (known only at genes: no ROI, no Poisson count)."""
+    if units == "CAGE":
+        return LABELS
+    return {
+        "mse": f"MSE of {units} at genes",
+        "pearson": f"Pearson r, {units} at genes",
+        "spearman": f"Spearman r, {units} at genes",
+    }
+
+
 def evaluate(
     model: Path = run_option(),
     split: Part = typer.Option("test", help="Chromosomes to score."),
@@ -58,14 +70,15 @@ def evaluate(
             evaluation.per_gene().to_csv(handle, sep="\t", index=False, float_format="%.6g")
     path = save_metrics(evaluation, per_gene)
     metrics = evaluation.metrics
+    where = "regions" if run.regions is not None else "chromosomes"
     table = Table(
-        title=f"{evaluation.run.model_config.name} on {split.value} chromosomes "
-        f"({metrics['chromosomes']}, {metrics['gene_bins']} gene bins)",
+        title=f"{evaluation.run.model_config.name} on {split.value} {where} "
+        f"({metrics['chromosomes']} chromosome(s), {metrics['gene_bins']} gene bins)",
         title_justify="left",
     )
     table.add_column("metric")
     table.add_column("value", justify="right")
-    for key, label in LABELS.items():
+    for key, label in labels(run.target_units).items():
         table.add_row(label, f"{metrics[key]:.4f}")
     for track, values in metrics.get("epigenome", {}).items():
         table.add_row(f"Pearson r, {track} (input bins)", f"{values['pearson']:.4f}")

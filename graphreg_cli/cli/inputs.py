@@ -14,6 +14,7 @@ from graphreg_cli.data.edges import ContactOptions
 from graphreg_cli.data.inputs import Inputs
 from graphreg_cli.errors import NAME_ONLY, SettingError
 from graphreg_cli.io.fasta import is_fasta
+from graphreg_cli.io.tracks import is_track
 from graphreg_cli.models import SEQUENCE_MODELS
 
 DEFAULT_DATA = Path("graphreg_data")
@@ -53,10 +54,14 @@ def resolve_inputs(
     input_bin_size: int | None = None,
     contact_options: ContactOptions | None = None,
     epigenome: list[Path] | None = None,
+    no_contacts: bool = False,
 ) -> Inputs:
     """TRACK... CONTACTS (last), or GENOME.fa CONTACTS with the ``epigenome`` tracks, filling
     target/genes/bin size (and a simulate --sequence folder's genome and tracks) from the
-    ``dataset.json`` beside the contacts; no files at all means ``./graphreg_data``."""
+    ``dataset.json`` beside the contacts; no files at all means ``./graphreg_data``. With
+    ``no_contacts`` every file is a track and the graph comes from genomic distance."""
+    if no_contacts:
+        return _without_contacts(files, target, genes, bin_size, input_bin_size, contact_options)
     genome = None
     if not files:
         if not (DEFAULT_DATA / "dataset.json").exists():
@@ -89,6 +94,26 @@ def resolve_inputs(
     )
 
 
+def _without_contacts(files, target, genes, bin_size, input_bin_size, contact_options):
+    """``--no-contacts``: TRACK ... only; a contacts file among them is refused."""
+    if not files:
+        raise typer.BadParameter("--no-contacts needs the tracks: TRACK [TRACK ...]", "FILES")
+    if is_fasta(files[0]):
+        raise SettingError(
+            "{no_contacts} is for track models; sequence models read GENOME.fa CONTACTS",
+            no_contacts=NAME_ONLY,
+        )
+    if not is_track(files[-1]):
+        raise SettingError(
+            f"{{no_contacts}} with a contacts file ({Path(files[-1]).name}): drop the file to "
+            "build the graph from genomic distance, or drop {no_contacts} to use it",
+            no_contacts=NAME_ONLY,
+        )
+    return Inputs.from_files(
+        list(files), None, target, genes, bin_size, input_bin_size, contact_options
+    )
+
+
 def training_inputs(v: dict) -> tuple[Inputs, list[str] | None, list[str] | None]:
     """``graphreg train``'s inputs and validation / test chromosomes, from its options by
     name (``v``): tracks (or a genome for sequence models) and contacts, targets, genes,
@@ -100,7 +125,14 @@ def training_inputs(v: dict) -> tuple[Inputs, list[str] | None, list[str] | None
             f"or choose {' or '.join(SEQUENCE_MODELS)}",
             model=v["model"].value,
         )
-    contacts = ContactOptions(v["contacts_format"].value, v["max_fdr"], v["min_score"], v["top_k"])
+    contacts = ContactOptions(
+        v["contacts_format"].value,
+        v["max_fdr"],
+        v["min_score"],
+        v["top_k"],
+        dump_chrom=v["contacts_chrom"],
+        distance_bp=v["max_distance"],
+    )
     inputs = resolve_inputs(
         files,
         target[0] if target else None,
@@ -109,14 +141,28 @@ def training_inputs(v: dict) -> tuple[Inputs, list[str] | None, list[str] | None
         v["input_bin_size"],
         contacts,
         v["epigenome"],
+        v["no_contacts"],
     )
     inputs = replace(
         inputs,
         extra_targets=list(target or [])[1:],
         gene_types=chroms(v["gene_types"]),
         tss=v["tss"].value,
+        bedgraph=v["bedgraph"].value,
+        chrom_sizes=v["chrom_sizes"],
+        target_column=v["target_column"],
+        target_scale=v["target_scale"].value,
+        target_transform=v["target_transform"].value,
     )
+    if inputs.extra_targets and inputs.target_is_table:
+        raise SettingError(
+            "{target} twice sums two CAGE tracks (strands); a gene table is given once",
+            target=NAME_ONLY,
+        )
     val, test = split_options(inputs, v["fold"], v["val_chroms"], v["test_chroms"])
     if inputs.target is None:
-        raise SettingError("no target: give the CAGE bigWig as {target}", target=NAME_ONLY)
+        raise SettingError(
+            "no target: give the CAGE bigWig or a gene table (TSV) as {target}",
+            target=NAME_ONLY,
+        )
     return inputs, val, test

@@ -7,8 +7,10 @@ from pathlib import Path
 
 import typer
 
+from graphreg_cli.data.expression import TARGET_SCALES, TARGET_TRANSFORMS
 from graphreg_cli.data.features import EDGE_MODES, TRANSFORMS
 from graphreg_cli.errors import describe_range, in_range
+from graphreg_cli.io.bedgraph import BEDGRAPH_VALUES
 from graphreg_cli.io.contacts import CONTACT_FORMATS
 from graphreg_cli.models import MODEL_NAMES
 from graphreg_cli.models.blocks import NORMS
@@ -40,6 +42,9 @@ Attention = _choices("Attention", ATTENTIONS)
 Background = _choices("Background", BACKGROUNDS)
 Inference = _choices("Inference", PATHS)
 Stage = _choices("Stage", STAGES)
+BedGraphValues = _choices("BedGraphValues", BEDGRAPH_VALUES)
+TargetScale = _choices("TargetScale", TARGET_SCALES)
+TargetTransform = _choices("TargetTransform", TARGET_TRANSFORMS)
 
 
 def run_option() -> Path:

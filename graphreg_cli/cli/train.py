@@ -13,6 +13,7 @@ from graphreg_cli.cli.console import EpochBar, console
 from graphreg_cli.cli.inputs import TssLevel, training_inputs
 from graphreg_cli.cli.options import (
     Attention,
+    BedGraphValues,
     ContactFormat,
     Device,
     EdgeMode,
@@ -21,12 +22,16 @@ from graphreg_cli.cli.options import (
     Norm,
     Precision,
     Stage,
+    TargetScale,
+    TargetTransform,
     Transform,
     device_option,
     devices_option,
     float_option,
     threads_option,
 )
+from graphreg_cli.data.edges import DISTANCE_BP
+from graphreg_cli.data.regions import read_regions
 from graphreg_cli.models import ModelConfig
 from graphreg_cli.tasks.inference import set_threads
 from graphreg_cli.tasks.run_folder import check_out
@@ -53,9 +58,10 @@ MODEL_OPTIONS = (
 def train(
     files: list[Path] = typer.Argument(
         None,
-        help="TRACK.bw [TRACK.bw ...] CONTACTS: input tracks (DNase/ATAC, H3K27ac, ...) then "
-        "contacts: a BEDPE from any common loop caller, or a .cool/.mcool/.hic matrix "
-        "(default: the graphreg_data/ folder of graphreg simulate). Sequence models: "
+        help="TRACK [TRACK ...] CONTACTS: input tracks (DNase/ATAC, H3K27ac, ...: bigWig, or "
+        "bedGraph plain or gzip) then contacts: a BEDPE from any common loop caller, a "
+        ".cool/.mcool/.hic matrix or a Juicer dump (bin1 bin2 count); with --no-contacts "
+        "tracks only (default: the graphreg_data/ folder of graphreg simulate). Sequence models: "
         "GENOME.fa CONTACTS, the tracks to learn given as --epigenome (found automatically "
         "in a graphreg simulate --sequence folder).",
         exists=True,
@@ -80,9 +86,28 @@ def train(
         "-t",
         exists=True,
         dir_okay=False,
-        help="CAGE bigWig to predict (found automatically in a graphreg simulate folder). "
-        "Give it twice for ENCODE's plus and minus strands: they are summed, negative values "
-        "taken as positive.",
+        help="What to predict: a CAGE bigWig (found automatically in a graphreg simulate "
+        "folder; give it twice for ENCODE's plus and minus strands: they are summed, negative "
+        "values taken as positive), or a gene table (TSV/CSV with a header: a gene column "
+        "matching --genes by name or Ensembl id, and a value column such as TPM), learned "
+        "at the genes' TSS bins only.",
+        rich_help_panel=INPUTS,
+    ),
+    target_column: str = typer.Option(
+        None,
+        help="Gene table: the value column (default: its only numeric column).",
+        rich_help_panel=INPUTS,
+    ),
+    target_scale: TargetScale = typer.Option(
+        "linear",
+        help="Gene table: the column's scale. Genes sharing a bin are summed on the linear "
+        "scale, so a log column is turned back first: log1p = ln(x+1), log2p1, log10p1.",
+        rich_help_panel=INPUTS,
+    ),
+    target_transform: TargetTransform = typer.Option(
+        "none",
+        help="Gene table: log1p learns log(1 + x) of a linear column (raw TPM or counts); "
+        "predictions are then in those units.",
         rich_help_panel=INPUTS,
     ),
     genes: Path = typer.Option(
@@ -92,6 +117,21 @@ def train(
         exists=True,
         dir_okay=False,
         help="Genes BED6 or GTF/GFF (TSS = start on +, end on -); marks gene bins.",
+        rich_help_panel=INPUTS,
+    ),
+    bedgraph: BedGraphValues = typer.Option(
+        "signal",
+        help="What bedGraph tracks hold: signal = a value per base (MACS2, bedtools "
+        "genomecov), binned like a bigWig; counts = a count per interval (ABC's "
+        "CountReads.bedgraph), spread over the interval so that a bin sums its counts.",
+        rich_help_panel=INPUTS,
+    ),
+    chrom_sizes: Path = typer.Option(
+        None,
+        exists=True,
+        dir_okay=False,
+        help="chrom.sizes of the bedGraph tracks' assembly (default: chrom.sizes or "
+        "*.chrom.sizes beside them).",
         rich_help_panel=INPUTS,
     ),
     gene_types: str = typer.Option(
@@ -143,7 +183,28 @@ def train(
     top_k: int = typer.Option(
         None,
         min=1,
-        help=".cool/.hic matrices: keep each bin's K strongest contacts (default 10).",
+        help=".cool/.hic matrices and Juicer dumps: keep each bin's K strongest contacts "
+        "(default 10).",
+        rich_help_panel=INPUTS,
+    ),
+    contacts_chrom: str = typer.Option(
+        None,
+        help="Juicer dump: its chromosome (default: the one its file name names, e.g. "
+        "chr22_5kb.RAWobserved.gz).",
+        rich_help_panel=INPUTS,
+    ),
+    no_contacts: bool = typer.Option(
+        False,
+        "--no-contacts",
+        help="No contacts file: join bins within --max-distance, weighted by ABC's power law "
+        "of distance (as ABC does without Hi-C).",
+        rich_help_panel=INPUTS,
+    ),
+    max_distance: int = typer.Option(
+        DISTANCE_BP,
+        min=1,
+        help="--no-contacts: join bins at most this far apart (bp); each bin gets "
+        "2 x max-distance / bin-size edges.",
         rich_help_panel=INPUTS,
     ),
     transform: Transform = typer.Option(
@@ -157,6 +218,22 @@ def train(
     ),
     test_chroms: str = typer.Option(
         None, help="Comma-separated test chromosomes.", rich_help_panel=INPUTS
+    ),
+    val_regions: Path = typer.Option(
+        None,
+        exists=True,
+        dir_okay=False,
+        help="BED: genes whose TSS lies in these regions (and the bins there) validate; "
+        "for data with one or a few chromosomes. Chromosomes are then not split.",
+        rich_help_panel=INPUTS,
+    ),
+    test_regions: Path = typer.Option(
+        None,
+        exists=True,
+        dir_okay=False,
+        help="BED: genes whose TSS lies in these regions (and the bins there) are held out "
+        "for testing; everything else trains.",
+        rich_help_panel=INPUTS,
     ),
     gene_input: bool = typer.Option(
         T.gene_input,
@@ -361,12 +438,14 @@ def train(
     set_threads(threads)
     check_out(out, resume, overwrite)  # before reading anything
     inputs, val, test = training_inputs(values)
+    regions = read_regions(val_regions, test_regions, inputs.sizes())
     config = ModelConfig(name=model.value, **_picked(values, MODEL_OPTIONS))
     training = [f.name for f in fields(TrainOptions) if f.name in values]
     options = TrainOptions(**{**_picked(values, training), "init": init and str(init)})
     console.print(
         f"training [bold]{model.value}[/] on {len(inputs.tracks)} track(s), "
-        f"contacts {inputs.contacts}, target {', '.join(map(str, inputs.targets))}"
+        f"contacts {inputs.contacts or 'by distance'}, target "
+        f"{', '.join(map(str, inputs.targets or [inputs.target]))}"
         + (f", {devices} processes" if devices > 1 and place is None else "")
     )
     for note in training_notes(model.value, stage.value, bool(init), dropout, min_epochs):
@@ -383,6 +462,7 @@ def train(
             resume=resume,
             overwrite=overwrite,
             on_epoch=progress.update,
+            regions=regions,
         )
     finally:
         progress.stop()

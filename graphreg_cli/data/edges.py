@@ -10,12 +10,18 @@ import numpy as np
 import pandas as pd
 
 from graphreg_cli.data.naming import did_you_mean, reconcile_names
-from graphreg_cli.errors import InputError
+from graphreg_cli.errors import InputError, SettingError
 from graphreg_cli.io.bigwig import n_bins
 
 logger = logging.getLogger(__name__)
 
 EMPTY = (np.zeros((0, 2), np.int64), np.zeros(0, np.float32))
+# ABC's power law of contact by genomic distance, without Hi-C (its "reference" fit):
+# contact = exp(scale - gamma * log(max(d, 5 kb) + 1)), d in bp
+POWERLAW_GAMMA = 0.87
+POWERLAW_SCALE = -4.80 + 11.63 * POWERLAW_GAMMA
+POWERLAW_MIN_BP = 5000
+DISTANCE_BP = 500_000  # --no-contacts: bins this close are connected (docs/real-data.md)
 
 
 @dataclass
@@ -25,16 +31,26 @@ class ContactOptions:
     ``fmt``: a name from ``graphreg_cli.io.contacts.CONTACT_FORMATS`` (``auto`` sniffs the
     header); ``max_fdr`` / ``min_score``: drop calls above that FDR (q-value) or below that
     score (counts for matrices); ``top_k``: for ``.cool``/``.hic`` matrices, the strongest
-    contacts kept per bin.
+    contacts kept per bin; ``dump_chrom``: the chromosome of a Juicer dump (None: from its
+    file name); ``distance_bp``: without a contacts file, bins this close are connected
+    (:func:`distance_edges`).
     """
 
     fmt: str = "auto"
     max_fdr: float | None = None
     min_score: float | None = None
     top_k: int | None = None
+    dump_chrom: str | None = None
+    distance_bp: int = DISTANCE_BP
 
     def to_json(self) -> dict:
-        return {k: getattr(self, k) for k in ("fmt", "max_fdr", "min_score", "top_k")}
+        """As stored in config.json (the newer settings only when not their defaults)."""
+        data = {k: getattr(self, k) for k in ("fmt", "max_fdr", "min_score", "top_k")}
+        if self.dump_chrom is not None:
+            data["dump_chrom"] = self.dump_chrom
+        if self.distance_bp != DISTANCE_BP:
+            data["distance_bp"] = self.distance_bp
+        return data
 
 
 @dataclass
@@ -81,6 +97,7 @@ def contact_edges(
         bin_size=bin_size,
         chroms=sizes,
         top_k=options.top_k,
+        dump_chrom=options.dump_chrom,
     )
     mapping = reconcile_names(pd.concat([frame["chrom1"], frame["chrom2"]]), sizes, "contacts")
     if mapping:
@@ -123,6 +140,50 @@ def contact_edges(
         stats.per_chrom[str(chrom)] = len(rows)
     stats.kept = sum(stats.per_chrom.values())
     return edges, stats
+
+
+def powerlaw_contact(distance_bp: np.ndarray) -> np.ndarray:
+    """ABC's expected contact at a genomic distance without Hi-C (its reference power law,
+    gamma 0.87, distances under 5 kb taken as 5 kb), ``(k,) float64``."""
+    d = np.maximum(np.asarray(distance_bp, np.float64), POWERLAW_MIN_BP)
+    return np.exp(POWERLAW_SCALE - POWERLAW_GAMMA * np.log(d + 1))
+
+
+def distance_edges(
+    sizes: dict[str, int], bin_size: int, distance_bp: int = DISTANCE_BP
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """A graph of genomic distance, as ABC uses when it has no Hi-C: every bin is joined to
+    every bin within ``distance_bp`` (``2 * distance_bp // bin_size`` edges per bin, fewer
+    near the ends), weighted by ABC's power law (:func:`powerlaw_contact`) relative to one
+    bin's distance, so weights lie in (0, 1]. Returns ``{chrom: (pairs (E, 2) int64, weight
+    (E,) float32)}``, both directions."""
+    reach = int(distance_bp) // int(bin_size)
+    if reach < 1:
+        raise SettingError(
+            f"{{distance_bp}} must be at least one bin ({bin_size} bp) to join any bins",
+            distance_bp=distance_bp,
+        )
+    offsets = np.arange(1, reach + 1, dtype=np.int64)
+    weights = powerlaw_contact(offsets * bin_size) / powerlaw_contact(np.array([bin_size]))
+    edges = {}
+    for chrom, length in sizes.items():
+        n = n_bins(length, bin_size)
+        src, dst, weight = [], [], []
+        for offset, w in zip(offsets[offsets < n], weights[offsets < n]):
+            a = np.arange(n - offset, dtype=np.int64)
+            src += [a, a + offset]
+            dst += [a + offset, a]
+            weight.append(np.full(2 * len(a), w, np.float32))
+        if not src:
+            continue
+        pairs = np.stack([np.concatenate(src), np.concatenate(dst)], 1)
+        edges[chrom] = _merge(pairs, np.concatenate(weight), n)  # sorted as contacts are
+    per_bin = 2 * reach
+    logger.info(
+        f"contacts: none given; bins within {distance_bp:,} bp joined ({per_bin} edges per "
+        "bin), weighted by ABC's power law of distance"
+    )
+    return edges
 
 
 def report_contacts(stats: ContactStats, sizes: dict[str, int], path: Path) -> None:

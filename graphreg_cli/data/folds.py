@@ -51,6 +51,4 @@ def fold_chromosomes(k: int, names: list[str]) -> tuple[list[str], list[str]]:
 
 def fold_split(inputs, k: int) -> tuple[list[str], list[str]]:
     """Fold ``k``'s ``(validation, test)`` chromosomes among those of the first track."""
-    from graphreg_cli.io.bigwig import bigwig_chroms
-
-    return fold_chromosomes(k, list(bigwig_chroms(inputs.tracks[0])))
+    return fold_chromosomes(k, list(inputs.sizes()))

@@ -19,7 +19,8 @@ logger = logging.getLogger(__name__)
 def gene_tss(
     path: Path, sizes: dict[str, int], types: list[str] | None = None, tss: str = "gene"
 ) -> pd.DataFrame:
-    """One row per gene (``gene, chrom, tss``; TSS 0-based, strand-aware: ``+``/``.`` →
+    """One row per gene (``gene, chrom, tss``, and ``gene_id`` from a GTF that has it; TSS
+    0-based, strand-aware: ``+``/``.`` →
     start, ``-`` → end - 1) from a BED or a GTF/GFF (``gene`` rows; ``tss="transcript"``: one
     row per transcript; ``types``: those gene types only), names matched to the tracks'
     chromosome names. Genes on chromosomes the tracks lack are skipped with a note; none on
@@ -53,9 +54,12 @@ def gene_tss(
         names = frame["name"].astype(str).to_numpy()
     else:
         names = (frame["chrom"] + ":" + pd.Series(tss, index=frame.index).astype(str)).to_numpy()
-    return pd.DataFrame(
+    out = pd.DataFrame(
         {"gene": names, "chrom": frame["chrom"].to_numpy(), "tss": np.asarray(tss, np.int64)}
     )
+    if "gene_id" in frame:
+        out["gene_id"] = frame["gene_id"].to_numpy()
+    return out
 
 
 def gene_bins(
@@ -66,7 +70,11 @@ def gene_bins(
     tss: str = "gene",
 ) -> dict[str, np.ndarray]:
     """``{chrom: sorted unique TSS bins}``; several TSSs in one bin count once."""
-    table = gene_tss(path, sizes, types, tss)
+    return tss_bins(gene_tss(path, sizes, types, tss), bin_size)
+
+
+def tss_bins(table: pd.DataFrame, bin_size: int) -> dict[str, np.ndarray]:
+    """``{chrom: sorted unique TSS bins}`` of a :func:`gene_tss` table."""
     return {
         str(chrom): np.unique(table["tss"].to_numpy()[idx] // bin_size)
         for chrom, idx in table.groupby("chrom", sort=False).indices.items()

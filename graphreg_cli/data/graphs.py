@@ -14,14 +14,16 @@ import numpy as np
 import torch
 from torch_geometric.data import Data
 
-from graphreg_cli.data.edges import EMPTY, contact_edges, report_contacts
-from graphreg_cli.data.genes import gene_bins
+from graphreg_cli.data.edges import EMPTY, contact_edges, distance_edges, report_contacts
+from graphreg_cli.data.expression import gene_targets
+from graphreg_cli.data.genes import gene_tss, tss_bins
 from graphreg_cli.data.inputs import Inputs, find_split
 from graphreg_cli.data.naming import chromosomes_of
+from graphreg_cli.data.regions import RegionSplit, attach_parts
 from graphreg_cli.data.resolution import check_resolutions
-from graphreg_cli.errors import preview
-from graphreg_cli.io.bigwig import missing_bins, n_bins, open_bigwig, read_bins
-from graphreg_cli.io.bigwig_sums import open_sums
+from graphreg_cli.errors import NAME_ONLY, SettingError, preview
+from graphreg_cli.io.bigwig import n_bins
+from graphreg_cli.io.tracks import open_track
 
 logger = logging.getLogger(__name__)
 
@@ -32,9 +34,12 @@ def load_graphs(
     val: list[str] | None = None,
     test: list[str] | None = None,
     only: list[str] | None = None,
+    regions: RegionSplit | None = None,
 ) -> list[Data]:
     """One ``Data`` per chromosome of the tracks (those without contacts have no edges);
-    with ``only``, just those chromosomes (tracks are read for them alone).
+    with ``only``, just those chromosomes (tracks are read for them alone); with
+    ``regions``, each graph also has ``node_part: (n_bins,) int8``, the part of each bin
+    (:mod:`graphreg_cli.data.regions`).
 
     Each graph has ``x: (n_bins, n_tracks) float32`` (raw track means per bin) or, when the
     tracks are finer than the graph (``pool = bin_size / input_bin_size > 1``),
@@ -46,18 +51,24 @@ def load_graphs(
     (:mod:`graphreg_cli.data.genome`). Notes on dropped contacts and chromosomes go to the
     ``graphreg_cli`` logger.
     """
-    check_resolutions(inputs.tracks, inputs.target, inputs.bin_size, inputs.fine)
-    for extra in inputs.extra_targets:
-        check_resolutions([], extra, inputs.bin_size, inputs.fine)
-    sizes, names = chromosomes_of([*inputs.tracks, *inputs.extra_targets], inputs.target)
+    fmt = inputs.track_format
+    track_target = inputs.targets[0] if inputs.targets else None
+    check_resolutions(inputs.tracks, track_target, inputs.bin_size, inputs.fine, fmt)
+    for extra in inputs.targets[1:]:
+        check_resolutions([], extra, inputs.bin_size, inputs.fine, fmt)
+    sizes, names = chromosomes_of([*inputs.tracks, *inputs.targets[1:]], track_target, fmt)
     edges = graph_edges(inputs, sizes)
     chroms = [c for c in sizes if only is None or c in only]
+    if split is None and regions is not None:  # chromosomes are not split
+        split = {c: "train" for c in chroms}
     split = split or find_split(inputs, val, test, chroms)
-    genes = {}
+    genes, tss = {}, None
     if inputs.genes:
-        genes = gene_bins(inputs.genes, sizes, inputs.bin_size, inputs.gene_types, inputs.tss)
+        tss = gene_tss(inputs.genes, sizes, inputs.gene_types, inputs.tss)
+        genes = tss_bins(tss, inputs.bin_size)
+    table = table_target(inputs, sizes, tss) if inputs.target_is_table else None
     graphs = []
-    with _Reader(inputs, names) as reader:
+    with _Reader(inputs, names, table) as reader:
         for chrom in chroms:
             count = n_bins(sizes[chrom], inputs.bin_size)
             y, known = reader.target(chrom, count)
@@ -78,6 +89,8 @@ def load_graphs(
                 )
             )
     reader.report()
+    if regions is not None:
+        attach_parts(graphs, regions, inputs.bin_size)
     if inputs.genome is not None:
         from graphreg_cli.data.genome import attach_sequence
 
@@ -85,9 +98,28 @@ def load_graphs(
     return graphs
 
 
+def table_target(inputs: Inputs, sizes: dict[str, int], genes=None) -> dict[str, tuple]:
+    """A gene table put on the gene bins: ``{chrom: (y (n_bins,) float32, known (n_bins,)
+    bool)}`` (:func:`graphreg_cli.data.expression.gene_targets`); it needs the genes
+    (``genes``: their TSS table when already read)."""
+    if inputs.genes is None:
+        raise SettingError(
+            "a gene table as the target needs the genes it names: give {genes} (BED or GTF)",
+            genes=NAME_ONLY,
+        )
+    if genes is None:
+        genes = gene_tss(inputs.genes, sizes, inputs.gene_types, inputs.tss)
+    found = gene_targets(inputs.target, genes, sizes, inputs.bin_size, inputs.target_settings)
+    return found.bins
+
+
 def graph_edges(inputs: Inputs, sizes: dict[str, int]) -> dict[str, tuple]:
     """The contacts as ``{chrom: (pairs (E, 2) int64, weight (E,) float32)}`` on the tracks'
-    chromosomes ``sizes``, with notes on what was dropped; none at all is an error."""
+    chromosomes ``sizes``, with notes on what was dropped; none at all is an error. Without
+    a contacts file, the graph of genomic distance
+    (:func:`graphreg_cli.data.edges.distance_edges`)."""
+    if inputs.contacts is None:
+        return distance_edges(sizes, inputs.bin_size, inputs.contact_options.distance_bp)
     edges, stats = contact_edges(inputs.contacts, sizes, inputs.bin_size, inputs.contact_options)
     report_contacts(stats, sizes, inputs.contacts)
     without = [c for c in sizes if c not in edges]
@@ -107,36 +139,38 @@ def known(g: Data) -> torch.Tensor:
 
 
 class _Reader:
-    """The open bigWigs of a run's tracks and targets, read chromosome by chromosome; counts
-    what deserves a note (tracks without data, target bins without data, negative strands)."""
+    """The open tracks and targets of a run, read chromosome by chromosome; counts what
+    deserves a note (tracks without data, target bins without data, negative strands).
+    ``table``: a gene table's target on the bins (:func:`table_target`), else None."""
 
-    def __init__(self, inputs: Inputs, names: dict[Path, dict[str, str]]):
-        self.inputs, self.names = inputs, names
+    def __init__(self, inputs: Inputs, names: dict[Path, dict[str, str]], table=None):
+        self.inputs, self.names, self.table = inputs, names, table
         self.paths = list(dict.fromkeys([*inputs.tracks, *inputs.targets]))
         self.handles: dict = {}
-        self.sums: dict = {}  # the same files opened by pybigtools (None where it cannot)
         self.empty: dict[str, list[str]] = {}
         self.missing = 0
         self.negative: set[str] = set()
 
     def __enter__(self) -> _Reader:
-        self.handles = {p: open_bigwig(p) for p in self.paths}
-        self.sums = {p: open_sums(p) for p in self.paths}
+        fmt = self.inputs.track_format
+        try:
+            for path in self.paths:
+                self.handles[path] = open_track(path, fmt)
+        except BaseException:
+            self.__exit__()
+            raise
         return self
 
     def __exit__(self, *exc) -> None:
         for handle in self.handles.values():
             handle.close()
-        for reader in self.sums.values():
-            if reader is not None:
-                reader.close()
 
     def tracks(self, chrom: str, count: int) -> np.ndarray:
         """``(count, n_tracks)`` or ``(count, pool, n_tracks)`` float32 (see load_graphs)."""
         inputs, columns = self.inputs, []
         for path in inputs.tracks:
             name = self.names[path][chrom]
-            values = read_bins(self.handles[path], name, inputs.fine, sums_reader=self.sums[path])
+            values = self.handles[path].bins(name, inputs.fine)
             if not values.any():
                 self.empty.setdefault(path.name, []).append(chrom)
             columns.append(_fit(values, count * inputs.pool))
@@ -147,15 +181,21 @@ class _Reader:
         """``(y, known)``: the target ``(count,) float32`` — the targets (strands) summed as
         absolute values, 0 where unknown — and which bins hold data, ``(count,) bool`` (False
         for bins with NaN in any target: no data, left out of the loss and the metrics);
-        zeros and all known without a target."""
+        zeros and all known without a target. A gene table's target is known at the bins of
+        the genes it gives a value."""
+        if self.table is not None:
+            y, known_bins = self.table.get(chrom, (None, None))
+            if y is None:
+                return np.zeros(count, np.float32), np.zeros(count, bool)
+            return _fit(y, count), _fit(known_bins, count)
         y, missing = np.zeros(count, np.float32), np.zeros(count, bool)
         for path in self.inputs.targets:  # minus strands may be written negative
             handle, name = self.handles[path], self.names[path][chrom]
-            values = read_bins(handle, name, self.inputs.bin_size, sums_reader=self.sums[path])
+            values = handle.bins(name, self.inputs.bin_size)
             if (values < 0).any():
                 self.negative.add(path.name)
             y += np.abs(values)
-            missing |= missing_bins(handle, name, self.inputs.bin_size)
+            missing |= handle.missing(name, self.inputs.bin_size)
         self.missing += int(missing.sum())
         y[missing] = 0.0
         return y, ~missing

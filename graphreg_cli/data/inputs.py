@@ -14,21 +14,28 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from graphreg_cli.data.edges import ContactOptions
+from graphreg_cli.data.expression import TargetSettings
 from graphreg_cli.data.naming import reconcile_names
 from graphreg_cli.errors import NAME_ONLY, InputError, SettingError, preview
-from graphreg_cli.io.bigwig import bigwig_chroms
+from graphreg_cli.io.genetable import is_gene_table
+from graphreg_cli.io.tracks import TrackFormat, is_track, track_chroms
 
 logger = logging.getLogger(__name__)
 
 SPLITS = ("train", "val", "test")
 MANIFEST = "dataset.json"  # written by graphreg simulate beside its files
-TRACK_SUFFIXES = (".bw", ".bigwig")
 
 
 @dataclass
 class Inputs:
     """The files a run reads and their resolutions; paths are absolute once resolved.
 
+    ``tracks``: bigWigs or bedGraphs (``bedgraph``: their values are a per-base ``signal``
+    or ``counts`` per interval; ``chrom_sizes``: the sizes of their chromosomes, else a
+    chrom.sizes beside them); ``contacts``: loops or a matrix (None: a graph of genomic
+    distance, ``contact_options.distance_bp``); ``target``: a CAGE bigWig or a gene table
+    (``target_column``, ``target_scale``, ``target_transform``: how it is read,
+    :class:`graphreg_cli.data.expression.TargetSettings`);
     ``bin_size``: graph nodes and CAGE (bp); ``input_bin_size``: the tracks (bp, divides
     ``bin_size``; None = ``bin_size``); ``contact_options``: format and filters of the contacts;
     ``genome``: a FASTA, read by sequence models (their tracks are then what they predict);
@@ -38,7 +45,7 @@ class Inputs:
     """
 
     tracks: list[Path]
-    contacts: Path
+    contacts: Path | None
     target: Path | None = None
     genes: Path | None = None
     bin_size: int = 5000
@@ -48,11 +55,41 @@ class Inputs:
     extra_targets: list[Path] = field(default_factory=list)
     gene_types: list[str] | None = None
     tss: str = "gene"
+    bedgraph: str = "signal"
+    chrom_sizes: Path | None = None
+    target_column: str | None = None
+    target_scale: str = "linear"
+    target_transform: str = "none"
 
     @property
     def targets(self) -> list[Path]:
-        """The CAGE bigWigs summed into the target (none without ``target``)."""
-        return [] if self.target is None else [self.target, *self.extra_targets]
+        """The CAGE tracks summed into the target (none without ``target``, or when the
+        target is a gene table)."""
+        if self.target is None or self.target_is_table:
+            return []
+        return [self.target, *self.extra_targets]
+
+    @property
+    def target_is_table(self) -> bool:
+        """Whether the target is a gene table (expression per gene) rather than a track."""
+        return self.target is not None and is_gene_table(self.target)
+
+    @property
+    def target_settings(self) -> TargetSettings:
+        return TargetSettings(self.target_column, self.target_scale, self.target_transform)
+
+    @property
+    def target_units(self) -> str:
+        """What the target, and so the predictions, are: ``CAGE`` for tracks, else the
+        gene table's column after any transform (``log1p(TPM)``)."""
+        if not self.target_is_table:
+            return "CAGE"
+        return self.target_settings.units(self.target_column or "value")
+
+    @property
+    def track_format(self) -> TrackFormat:
+        """How the tracks without a header (bedGraphs) are read."""
+        return TrackFormat(self.bedgraph, self.chrom_sizes)
 
     @property
     def fine(self) -> int:
@@ -61,7 +98,7 @@ class Inputs:
 
     def sizes(self) -> dict[str, int]:
         """``{chrom: length}`` of the first track, in its order."""
-        return bigwig_chroms(self.tracks[0])
+        return track_chroms(self.tracks[0], self.track_format)
 
     @property
     def pool(self) -> int:
@@ -80,16 +117,17 @@ class Inputs:
             genes=res(self.genes),
             genome=res(self.genome),
             extra_targets=[res(t) for t in self.extra_targets],
+            chrom_sizes=res(self.chrom_sizes),
         )
 
     def to_json(self) -> dict:
         """As stored in a run's config.json; ``target`` is a list when several are summed;
         ``genome``, ``gene_types`` and ``tss`` appear only when not the defaults (so configs
-        of earlier runs read back the same)."""
-        targets = [str(t) for t in self.targets]
+        of earlier runs read back the same); so do the bedGraph and gene-table settings."""
+        targets = [str(t) for t in [self.target, *self.extra_targets] if t is not None]
         data = {
             "tracks": [str(t) for t in self.tracks],
-            "contacts": str(self.contacts),
+            "contacts": None if self.contacts is None else str(self.contacts),
             "target": (targets or [None])[0] if len(targets) < 2 else targets,
             "genes": None if self.genes is None else str(self.genes),
             "bin_size": self.bin_size,
@@ -102,15 +140,23 @@ class Inputs:
             data["gene_types"] = list(self.gene_types)
         if self.tss != "gene":
             data["tss"] = self.tss
+        for name, default in OPTIONAL_FIELDS.items():
+            value = getattr(self, name)
+            if value != default:
+                data[name] = str(value) if isinstance(value, Path) else value
         return data
 
     @classmethod
     def from_json(cls, data: dict) -> Inputs:
         target = data.get("target")
         targets = [Path(t) for t in ([target] if isinstance(target, str) else target or [])]
+        optional = {k: data.get(k, default) for k, default in OPTIONAL_FIELDS.items()}
+        if optional["chrom_sizes"] is not None:
+            optional["chrom_sizes"] = Path(optional["chrom_sizes"])
+        contacts = data["contacts"]
         return cls(
             [Path(t) for t in data["tracks"]],
-            Path(data["contacts"]),
+            None if contacts is None else Path(contacts),
             targets[0] if targets else None,
             None if data.get("genes") is None else Path(data["genes"]),
             bin_size=int(data["bin_size"]),
@@ -120,6 +166,7 @@ class Inputs:
             extra_targets=targets[1:],
             gene_types=data.get("gene_types"),
             tss=data.get("tss", "gene"),
+            **optional,
         )
 
     @classmethod
@@ -161,13 +208,13 @@ class Inputs:
         ``dataset.json`` beside the contacts when there is one (bin size else 5000); with a
         ``genome`` and no tracks, the folder's epigenome tracks."""
         for track in tracks:
-            if Path(track).suffix.lower() not in TRACK_SUFFIXES:
+            if not is_track(track):
                 raise SettingError(
-                    f"{track}: tracks must be bigWig (.bw) files, and the contacts come last; "
-                    "check {tracks}",
+                    f"{track}: tracks must be bigWig (.bw) or bedGraph (.bedGraph, .bg, plain "
+                    "or gzip) files, and the contacts come last; check {tracks}",
                     tracks=NAME_ONLY,
                 )
-        manifest = read_manifest(Path(contacts).parent)
+        manifest = None if contacts is None else read_manifest(Path(contacts).parent)
         if manifest is not None:
             folder, files = Path(contacts).parent, manifest["files"]
             target = target or folder / files["cage"]
@@ -186,6 +233,15 @@ class Inputs:
         options = contact_options or ContactOptions()
         bin_size = 5000 if bin_size is None else bin_size
         return cls(list(tracks), contacts, target, genes, bin_size, input_bin_size, options, genome)
+
+
+OPTIONAL_FIELDS = {  # Inputs fields stored in config.json only when not these defaults
+    "bedgraph": "signal",
+    "chrom_sizes": None,
+    "target_column": None,
+    "target_scale": "linear",
+    "target_transform": "none",
+}
 
 
 def read_manifest(folder: Path) -> dict | None:
@@ -266,7 +322,10 @@ def find_split(
     """
     if val is not None or test is not None:
         return _named_split(chroms, val or [], test or [])
-    for folder in dict.fromkeys([inputs.contacts.parent, inputs.tracks[0].parent]):
+    folders = [inputs.tracks[0].parent]
+    if inputs.contacts is not None:
+        folders.insert(0, inputs.contacts.parent)
+    for folder in dict.fromkeys(folders):
         manifest = read_manifest(folder)
         if manifest is not None:
             split = manifest.get("split", {})

@@ -13,8 +13,8 @@ import re
 from pathlib import Path
 
 from graphreg_cli.errors import InputError, preview
-from graphreg_cli.io.bigwig import bigwig_chroms
 from graphreg_cli.io.chromsizes import alias
+from graphreg_cli.io.tracks import TrackFormat, track_chroms
 
 logger = logging.getLogger(__name__)
 
@@ -52,19 +52,20 @@ def did_you_mean(name: str, choices) -> str:
 
 
 def chromosomes_of(
-    tracks: list[Path], target: Path | None = None
+    tracks: list[Path], target: Path | None = None, fmt: TrackFormat | None = None
 ) -> tuple[dict[str, int], dict[Path, dict[str, str]]]:
     """Chromosomes present in every track (and the target), in the first track's order.
 
     Returns ``(sizes, names)``: ``sizes`` ``{chrom: length}`` under the first track's names,
     ``names[path]`` ``{chrom: the name that file uses}`` (``chr1`` in one bigWig may be ``1``
-    in another). Chromosomes missing from some files are dropped with a note.
+    in another). Chromosomes missing from some files are dropped with a note. ``fmt``: how
+    bedGraphs among them are read (:class:`graphreg_cli.io.tracks.TrackFormat`).
     """
     first = tracks[0]
-    sizes = bigwig_chroms(first)
+    sizes = track_chroms(first, fmt)
     names: dict[Path, dict[str, str]] = {first: {c: c for c in sizes}}
     for other in [*tracks[1:], *([target] if target else [])]:
-        theirs = bigwig_chroms(other)
+        theirs = track_chroms(other, fmt)
         mapping = reconcile_names(theirs, sizes, other.name)
         own = {mapping.get(c, c): c for c in theirs}
         common = {c: n for c, n in sizes.items() if c in own}

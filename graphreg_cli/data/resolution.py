@@ -4,31 +4,27 @@ file's data lie on. Resolutions that cannot fit together are errors, odd ones no
 from __future__ import annotations
 
 import logging
-import math
 from pathlib import Path
 
 from graphreg_cli.errors import InputError, SettingError
-from graphreg_cli.io.bigwig import open_bigwig
+from graphreg_cli.io.tracks import TrackFormat, open_track
 
 logger = logging.getLogger(__name__)
 
 
-def data_grid(path: Path) -> int | None:
-    """The grid (bp) a bigWig's intervals lie on: the greatest common divisor of the
-    interval boundaries on the first chromosome with data (chromosome ends excepted);
-    None when the file holds no data."""
-    with open_bigwig(path) as handle:
-        for chrom, size in handle.chroms().items():
-            for start in range(0, size, 5_000_000):  # the first 5 Mb with data suffice
-                intervals = handle.intervals(chrom, start, min(size, start + 5_000_000)) or []
-                bounds = [x for s, e, _ in intervals[:2000] for x in (s, e) if x != size]
-                if bounds:
-                    return math.gcd(*bounds)
-    return None
+def data_grid(path: Path, fmt: TrackFormat | None = None) -> int | None:
+    """The grid (bp) a track's data lie on (:meth:`graphreg_cli.io.tracks.Track.grid`);
+    None when the file holds no data; 1 for counts per region, which spread over any grid."""
+    with open_track(path, fmt) as track:
+        return track.grid()
 
 
 def check_resolutions(
-    tracks: list[Path], target: Path | None, bin_size: int, input_bin_size: int
+    tracks: list[Path],
+    target: Path | None,
+    bin_size: int,
+    input_bin_size: int,
+    fmt: TrackFormat | None = None,
 ) -> None:
     """Errors for resolutions that cannot fit, notes for those that are merely unusual.
 
@@ -57,7 +53,7 @@ def check_resolutions(
         *((t, input_bin_size, tracks_flag) for t in tracks),
         *([(target, bin_size, "bin_size")] if target else []),
     ]:
-        grid = data_grid(path)
+        grid = data_grid(path, fmt)
         if grid is None:
             logger.info(f"{path.name}: holds no data at all; its bins are all zero")
             continue

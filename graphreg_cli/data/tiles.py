@@ -59,9 +59,10 @@ class Tiling:
         return [(s, bounds[i], bounds[i + 1]) for i, s in enumerate(starts)]
 
 
-def tile(
-    g: Data, tiling: Tiling, margin: int = 0, keys=("x", "y", "gene_mask", "h", "seq")
-) -> list[Data]:
+NODE_KEYS = ("x", "y", "y_known", "gene_mask", "node_part", "h", "seq")
+
+
+def tile(g: Data, tiling: Tiling, margin: int = 0, keys=NODE_KEYS) -> list[Data]:
     """Windows of graph ``g`` (its per-node tensors ``keys`` sliced, edges kept inside the
     window and renumbered). Each window has ``own: (n_window,) bool``, ``start: int`` and
     ``parent: str`` (the chromosome). With ``margin``, each window also carries the

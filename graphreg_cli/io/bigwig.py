@@ -87,18 +87,7 @@ def _binned_sums(handle, chrom: str, length: int, bin_size: int) -> np.ndarray:
             return np.zeros(count)
         flat = itertools.chain.from_iterable(intervals)  # faster than np.asarray
         table = np.fromiter(flat, np.float64, 3 * len(intervals)).reshape(-1, 3)
-        start, end, value = (
-            table[:, 0],
-            table[:, 1],
-            np.nan_to_num(table[:, 2], posinf=0.0, neginf=0.0),
-        )
-        cumulative = np.concatenate([[0.0], np.cumsum(value * (end - start))])
-        edges = np.minimum(np.arange(count + 1, dtype=np.float64) * bin_size, length)
-        at = np.searchsorted(start, edges, side="right") - 1
-        i = np.clip(at, 0, None)
-        integral = cumulative[i] + value[i] * np.clip(edges - start[i], 0, end[i] - start[i])
-        integral[at < 0] = 0.0
-        return np.diff(integral)
+        return interval_sums(table[:, 0], table[:, 1], table[:, 2], length, bin_size)
     # base resolution: per-base values a slice at a time (memory: one slice, not chr1's 1 GB)
     sums = np.zeros(count)
     step = max(1, BASE_SLICE // bin_size) * bin_size
@@ -113,6 +102,27 @@ def _binned_sums(handle, chrom: str, length: int, bin_size: int) -> np.ndarray:
         if full * bin_size < last - first:  # the chromosome's partial last bin
             sums[at + full] = values[full * bin_size :].sum(dtype=np.float64)
     return sums
+
+
+def interval_sums(
+    start: np.ndarray, end: np.ndarray, value: np.ndarray, length: int, bin_size: int
+) -> np.ndarray:
+    """Per-bin sums of a signal given as sorted, non-overlapping intervals of per-base
+    ``value`` (``(k,)`` each; NaN and infinities count as 0, gaps as 0) over a chromosome of
+    ``length`` bp: ``(ceil(length / bin_size),) float64``. Computed through the running
+    integral of the signal, without expanding to bases; intervals need not lie on the grid."""
+    count = n_bins(length, bin_size)
+    if not len(start):
+        return np.zeros(count)
+    start, end = np.asarray(start, np.float64), np.asarray(end, np.float64)
+    value = np.nan_to_num(np.asarray(value, np.float64), nan=0.0, posinf=0.0, neginf=0.0)
+    cumulative = np.concatenate([[0.0], np.cumsum(value * (end - start))])
+    edges = np.minimum(np.arange(count + 1, dtype=np.float64) * bin_size, length)
+    at = np.searchsorted(start, edges, side="right") - 1
+    i = np.clip(at, 0, None)
+    integral = cumulative[i] + value[i] * np.clip(edges - start[i], 0, end[i] - start[i])
+    integral[at < 0] = 0.0
+    return np.diff(integral)
 
 
 def read_bins(
@@ -159,6 +169,19 @@ def missing_bins(handle, chrom: str, bin_size: int) -> np.ndarray:
         np.add.at(change, last + 1, -1)
         missing = np.cumsum(change[:-1]) > 0
     return missing
+
+
+def bigwig_grid(handle) -> int | None:
+    """The grid (bp) a bigWig's intervals lie on: the greatest common divisor of the
+    interval boundaries on the first chromosome with data (chromosome ends excepted);
+    None when the file holds no data."""
+    for chrom, size in handle.chroms().items():
+        for start in range(0, size, 5_000_000):  # the first 5 Mb with data suffice
+            intervals = handle.intervals(chrom, start, min(size, start + 5_000_000)) or []
+            bounds = [x for s, e, _ in intervals[:2000] for x in (s, e) if x != size]
+            if bounds:
+                return math.gcd(*bounds)
+    return None
 
 
 def read_bigwig(

@@ -17,7 +17,8 @@ written: any grid, chromosome names untouched; headers in ``schemas.LOOP_HEADERS
 
 ``matrix``: ``.cool``, ``.mcool`` or ``.hic`` read with hictkpy (:mod:`graphreg_cli.io.matrix`):
 raw counts of intra-chromosomal pixels above the diagonal, streamed in row blocks, kept by
-``min_score`` and/or ``top_k``.
+``min_score`` and/or ``top_k``. ``dump``: a Juicer dump (``bin1 bin2 value``) of one
+chromosome (:mod:`graphreg_cli.io.dump`), read as the same matrix would be.
 """
 
 from __future__ import annotations
@@ -31,17 +32,19 @@ import pandas as pd
 
 from graphreg_cli.errors import InputError, SettingError
 from graphreg_cli.io.bedpe import read_bedpe
+from graphreg_cli.io.dump import looks_like_dump
 from graphreg_cli.io.matrix import MATRIX_SUFFIXES, log_kept, read_matrix
 from graphreg_cli.io.schemas import BEDPE_COLUMNS, CONTACT_COLUMNS, LOOP_HEADERS
 from graphreg_cli.io.text import HEADER_PREFIXES, data_lines, open_text
 
 logger = logging.getLogger(__name__)
 
-CONTACT_FORMATS = ("auto", "bedpe", *LOOP_HEADERS, "hicdetectloops", "matrix")
+CONTACT_FORMATS = ("auto", "bedpe", *LOOP_HEADERS, "hicdetectloops", "matrix", "dump")
 LABELS = {name: spec["label"] for name, spec in LOOP_HEADERS.items()} | {
     "bedpe": "BEDPE",
     "hicdetectloops": "HiCExplorer hicDetectLoops",
     "matrix": "contact matrix (.cool/.mcool/.hic)",
+    "dump": "Juicer dump (bin1 bin2 value)",
 }
 ANCHORS = BEDPE_COLUMNS[:6]
 NA_TOKENS = {"", "na", "nan", "."}  # a missing FDR/q-value (HiC-DC+ writes NA as empty)
@@ -68,6 +71,7 @@ def read_contacts(
     bin_size: int | None = None,
     chroms: dict[str, int] | None = None,
     top_k: int | None = None,
+    dump_chrom: str | None = None,
 ) -> tuple[pd.DataFrame, str]:
     """Read contacts from any of ``CONTACT_FORMATS``; returns ``(frame, format_used)``.
 
@@ -77,7 +81,8 @@ def read_contacts(
     ``max_fdr`` drops rows with fdr > max_fdr (and NaN fdr); ``min_score`` drops score <
     min_score. ``bin_size``, ``chroms`` (name -> length, the chromosomes to read) and ``top_k``
     (strongest contacts kept per bin; 10 when neither it nor ``min_score`` is given) are for
-    matrices only. Notes (format detected, rows kept) are logged.
+    matrices (and dumps) only; ``dump_chrom``: a dump's chromosome (default: from its file
+    name). Notes (format detected, rows kept) are logged.
     """
     path = Path(path)
     if fmt not in CONTACT_FORMATS:
@@ -90,12 +95,17 @@ def read_contacts(
     if fmt == "auto" and path.name.lower().endswith(MATRIX_SUFFIXES):
         fmt = "matrix"
         logger.info(f"contacts: {path.name} read as a {LABELS[fmt]}")
-    if fmt == "matrix":
-        _no_fdr(fmt, max_fdr)  # auto-detected from the suffix
-        return read_matrix(path, bin_size, chroms, min_score, top_k), fmt
+    elif fmt == "auto" and path.exists() and looks_like_dump(path):
+        fmt = "dump"
+        logger.info(f"contacts: {path.name} read as a {LABELS[fmt]} (auto-detected)")
+    if fmt in ("matrix", "dump"):
+        _no_fdr(fmt, max_fdr)  # auto-detected from the suffix or content
+        dump = fmt == "dump"
+        return read_matrix(path, bin_size, chroms, min_score, top_k, dump, dump_chrom), fmt
     if top_k is not None:
         raise SettingError(
-            "{top_k} applies to contact matrices (.cool/.mcool/.hic) only", top_k=top_k
+            "{top_k} applies to contact matrices (.cool/.mcool/.hic, Juicer dumps) only",
+            top_k=top_k,
         )
     header = _sniff_header(path)
     if fmt == "auto":
@@ -116,7 +126,7 @@ def read_contacts(
 
 
 def _no_fdr(fmt: str, max_fdr: float | None) -> None:
-    if max_fdr is not None and fmt in ("bedpe", "matrix"):
+    if max_fdr is not None and fmt in ("bedpe", "matrix", "dump"):
         raise SettingError(
             f"{{max_fdr}}: {LABELS[fmt]} files carry no FDR/q-value column", max_fdr=max_fdr
         )

@@ -21,7 +21,8 @@ def is_gtf(path: str | Path) -> bool:
 def read_gtf_genes(
     path: str | Path, types: list[str] | None = None, tss: str = "gene"
 ) -> pd.DataFrame:
-    """Genes of a GTF/GFF as a BED6-like frame: ``chrom, start, end, name, score, strand``.
+    """Genes of a GTF/GFF as a BED6-like frame: ``chrom, start, end, name, score, strand``
+    (and ``gene_id`` where the file has it).
 
     Rows of feature ``gene`` (``transcript`` when the file has no gene rows, so every TSS of a
     gene is kept); ``tss="transcript"``: the ``transcript`` rows, every TSS of every gene, as
@@ -59,7 +60,7 @@ def read_gtf_genes(
     for column in ("gene_name", "gene_id", "Name", "ID"):
         if column in rows:
             name = name.fillna(rows[column])
-    return pd.DataFrame(
+    out = pd.DataFrame(
         {
             "chrom": rows["Chromosome"].astype(str).to_numpy(),
             "start": rows["Start"].astype("int64").to_numpy(),
@@ -70,6 +71,9 @@ def read_gtf_genes(
             "line": 0,
         }
     )
+    if "gene_id" in rows:  # matched against gene tables keyed by Ensembl id
+        out["gene_id"] = rows["gene_id"].astype(str).to_numpy()
+    return out
 
 
 def _of_types(rows: pd.DataFrame, types: list[str], path: Path) -> pd.DataFrame:

@@ -13,6 +13,7 @@ import pandas as pd
 
 from graphreg_cli.errors import GraphregError, InputError
 from graphreg_cli.io.chromsizes import alias
+from graphreg_cli.io.dump import DumpMatrix, open_dump
 from graphreg_cli.io.schemas import CONTACT_COLUMNS
 
 logger = logging.getLogger(__name__)
@@ -22,14 +23,22 @@ DEFAULT_TOP_K = 10
 BLOCK_PIXELS = 1 << 22  # rows per fetch = BLOCK_PIXELS // bins in the chromosome
 
 
-def read_matrix(path, bin_size, chroms, min_score, top_k) -> pd.DataFrame:
-    """Intra-chromosomal pixels above the diagonal, raw counts, one chromosome at a time."""
+def read_matrix(
+    path, bin_size, chroms, min_score, top_k, dump: bool = False, dump_chrom: str | None = None
+) -> pd.DataFrame:
+    """Intra-chromosomal pixels above the diagonal, raw counts, one chromosome at a time;
+    ``dump``: ``path`` is a Juicer dump of one chromosome (``dump_chrom``, default the one
+    its file name names; :mod:`graphreg_cli.io.dump`)."""
     if not chroms:
         raise GraphregError(f"reading {path.name} needs the chromosome sizes")
     if min_score is None and top_k is None:
         top_k = DEFAULT_TOP_K
         logger.info(f"contacts: no minimum score or top k; keeping the {top_k} strongest per bin")
-    handle, sizes = open_matrix(path, bin_size)
+    if dump:
+        handle = open_dump(path, bin_size, chroms, dump_chrom)
+        sizes = handle.chromosomes()
+    else:
+        handle, sizes = open_matrix(path, bin_size)
     offsets = np.cumsum([0] + [-(-n // bin_size) for n in sizes.values()])
     offset = dict(zip(sizes, offsets[:-1].tolist()))
     matched = match_chromosomes(chroms, sizes)
@@ -95,7 +104,10 @@ def match_chromosomes(wanted: dict[str, int], in_file: dict[str, int]) -> dict[s
 def fetch_pixels(handle, chrom: str, rows: tuple, columns: tuple, offset: int):
     """Raw counts of the pixels of a hictkpy ``handle`` with rows in ``rows`` and columns in
     ``columns`` (bp ``(start, end)`` on ``chrom``): ``(i, j, count)``, bin indices counted from
-    the chromosome's first bin (``offset``: its first bin's genome-wide id), ``(k,)`` each."""
+    the chromosome's first bin (``offset``: its first bin's genome-wide id), ``(k,)`` each.
+    A :class:`graphreg_cli.io.dump.DumpMatrix` answers the same query itself."""
+    if isinstance(handle, DumpMatrix):
+        return handle.fetch(rows, columns)
     pixels = handle.fetch(
         f"{chrom}\t{rows[0]}\t{rows[1]}",
         f"{chrom}\t{columns[0]}\t{columns[1]}",

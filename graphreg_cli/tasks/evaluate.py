@@ -12,6 +12,7 @@ import pandas as pd
 from torch_geometric.data import Data
 
 from graphreg_cli.data.graphs import known
+from graphreg_cli.data.regions import PART_CODES, restrict
 from graphreg_cli.errors import NAME_ONLY, InputError, SettingError
 from graphreg_cli.tasks.inference import pick_device, predict_heads
 from graphreg_cli.tasks.metrics import compute_metrics, pearson
@@ -42,8 +43,10 @@ class Evaluation:
     epigenome: list[np.ndarray] | None = None
 
     def per_gene(self) -> pd.DataFrame:
-        """One row per gene of the run's annotation (see :func:`gene_predictions`)."""
-        return gene_predictions(self.run, self.graphs, self.predictions)
+        """One row per gene of the run's annotation (see :func:`gene_predictions`); in a
+        region split, the genes of the evaluated part only."""
+        part = self.split if self.run.regions is not None and self.split != "all" else None
+        return gene_predictions(self.run, self.graphs, self.predictions, part)
 
     def plot(self, folder: Path) -> list[Path]:
         """PNGs of truth vs prediction per chromosome, and at gene bins."""
@@ -67,6 +70,8 @@ def evaluate(run, split: str = "test", device: str = "auto") -> Evaluation:
     dev = pick_device(device)
     model = run.model(dev)  # a damaged run fails before the inputs are read
     graphs, ready = run.load(wanted)
+    if run.regions is not None and split != "all":  # the split's bins only
+        graphs = [restrict(g, split) for g in graphs]
     if not any(bool(known(g).any()) for g in graphs):
         raise InputError(
             f"holds no data (only NaN) on the run's {split} chromosomes; nothing to score",
@@ -124,11 +129,12 @@ def save_metrics(evaluation: Evaluation, per_gene: Path | None = None) -> Path:
     return path
 
 
-def gene_predictions(run, graphs, preds) -> pd.DataFrame:
+def gene_predictions(run, graphs, preds, part: str | None = None) -> pd.DataFrame:
     """One row per gene of the run's annotation on ``graphs``' chromosomes:
     ``gene, chrom, tss`` (0-based), its graph bin ``bin_start, bin_end``, the ``true`` and
     ``predicted`` CAGE of that bin and the number of bins it contacts (``contacts``).
-    Genes sharing a TSS bin share its values."""
+    Genes sharing a TSS bin share its values. ``part``: only genes whose bin is in that
+    part of a region split."""
     from graphreg_cli.data.genes import gene_tss
 
     inputs = run.inputs
@@ -143,6 +149,9 @@ def gene_predictions(run, graphs, preds) -> pd.DataFrame:
     for g, p in zip(graphs, preds):
         genes = table[table["chrom"] == g.chrom]
         bins = genes["tss"].to_numpy() // size
+        if part is not None and "node_part" in g:
+            keep = g.node_part.numpy()[bins] == PART_CODES[part]
+            genes, bins = genes[keep], bins[keep]
         degree = np.bincount(g.edge_index[0].numpy(), minlength=g.num_nodes)
         rows.append(
             pd.DataFrame(

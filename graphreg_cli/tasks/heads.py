@@ -64,7 +64,10 @@ def check_options(options) -> None:
 
 
 def head_loss(name: str, loss_fn, pred: dict, batch, own: torch.Tensor) -> torch.Tensor:
-    """One head's loss on the nodes each window owns (and the input bins inside them)."""
+    """One head's loss on the nodes each window owns (and the input bins inside them); 0
+    (with gradients) when the batch owns no scored node."""
+    if not bool(own.any()):
+        return pred[name].sum() * 0.0
     return loss_fn(pred[name][own], batch[TARGETS[name]][own])
 
 

@@ -11,7 +11,7 @@ import numpy as np
 from graphreg_cli.data.inputs import Inputs
 from graphreg_cli.data.naming import chromosomes_of
 from graphreg_cli.errors import NAME_ONLY, OutputError, SettingError
-from graphreg_cli.io.bigwig import bigwig_chroms, n_bins, write_bigwig
+from graphreg_cli.io.bigwig import n_bins, write_bigwig
 from graphreg_cli.tasks.distributed import device_kind
 from graphreg_cli.tasks.inference import pick_device, predict_graphs
 from graphreg_cli.tasks.workers import balance, map_parts
@@ -59,7 +59,7 @@ def predict(
     kind = device_kind(devices, device)
     if devices == 1:
         return predict_part(chromosomes, pick_device(device), run, inputs, inference)
-    sizes, _ = chromosomes_of(inputs.tracks, None)
+    sizes, _ = chromosomes_of(inputs.tracks, None, inputs.track_format)
     wanted = {c: n for c, n in sizes.items() if chromosomes is None or c in chromosomes}
     parts = balance(wanted, devices)
     merged = {}
@@ -157,7 +157,7 @@ def write_session(run, prediction: Path, epigenome: dict | None = None) -> Path 
     if inputs.genes:
         tracks.append(IgvTrack(inputs.genes, "Genes", color="0,0,0"))
     tracks.append(IgvTrack(inputs.contacts, "Contacts", color="120,60,160"))
-    sizes = bigwig_chroms(inputs.tracks[0])
+    sizes = inputs.sizes()
     tested = [c for c in run.chromosomes("test") if c in sizes]
     first = tested[0] if tested else next(iter(sizes))
     path = run.folder / "igv_session.xml"

@@ -19,6 +19,7 @@ from torch_geometric.data import Data
 from graphreg_cli.data.features import FeatureSpec
 from graphreg_cli.data.graphs import load_graphs
 from graphreg_cli.data.inputs import Inputs
+from graphreg_cli.data.regions import RegionSplit
 from graphreg_cli.data.tiles import Tiling
 from graphreg_cli.errors import RunError, SettingError
 from graphreg_cli.io.atomic import atomic_binary, atomic_text
@@ -73,8 +74,19 @@ class Run:
 
     @property
     def split(self) -> dict[str, str]:
-        """``{chrom: train|val|test}``."""
+        """``{chrom: train|val|test}`` (every chromosome ``train`` in a region split)."""
         return self.config["split"]
+
+    @property
+    def regions(self) -> RegionSplit | None:
+        """The validation and test regions of a run split inside its chromosomes, or None."""
+        data = self.config.get("regions")
+        return None if data is None else RegionSplit.from_json(data)
+
+    @property
+    def target_units(self) -> str:
+        """What the model predicts: ``CAGE``, or a gene table's column (``log1p(TPM)``)."""
+        return self.config.get("target_units", "CAGE")
 
     @property
     def result(self) -> dict:
@@ -82,8 +94,13 @@ class Run:
         return self.config.get("result", {})
 
     def chromosomes(self, part: str = "all") -> list[str]:
-        """The run's chromosomes in ``part`` (train, val, test) or all of them (``all``)."""
-        return [c for c, p in self.split.items() if part == "all" or p == part]
+        """The run's chromosomes in ``part`` (train, val, test) or all of them (``all``); in a
+        region split, those holding regions of ``part`` (every one trains)."""
+        regions = self.regions
+        if regions is not None and part in ("val", "test"):
+            held = set(regions.chromosomes(part))
+            return [c for c in self.split if c in held]
+        return [c for c, p in self.split.items() if part in ("all", p) or regions is not None]
 
     def model(self, device: str | torch.device = "cpu") -> GraphregModel:
         """The best model, in eval mode."""
@@ -102,7 +119,9 @@ class Run:
     ) -> tuple[list[Data], list[Data]]:
         """``(graphs, ready)``: the chromosomes' graphs as read (raw signal, target, genes)
         and as the model takes them (features applied); ``inputs`` default to the run's."""
-        graphs = load_graphs(inputs or self.inputs, split=self.split, only=chromosomes)
+        graphs = load_graphs(
+            inputs or self.inputs, split=self.split, only=chromosomes, regions=self.regions
+        )
         spec = self.features
         return graphs, [spec.apply(g) for g in graphs]
 

@@ -12,9 +12,11 @@ from pathlib import Path
 from torch_geometric.data import Data
 
 from graphreg_cli import __version__
+from graphreg_cli.data.expression import target_column
 from graphreg_cli.data.features import FeatureSpec
 from graphreg_cli.data.graphs import load_graphs
 from graphreg_cli.data.inputs import Inputs
+from graphreg_cli.data.regions import RegionSplit, restrict
 from graphreg_cli.data.tiles import Tiling, tile_all
 from graphreg_cli.errors import NAME_ONLY, SettingError, check_range
 from graphreg_cli.models import SEQUENCE_MODELS, ModelConfig, build_model, fit_to_data
@@ -89,16 +91,23 @@ class TrainingData:
 
 
 def prepare_data(
-    inputs: Inputs, options: TrainOptions, val=None, test=None, margin: int = 0
+    inputs: Inputs,
+    options: TrainOptions,
+    val=None,
+    test=None,
+    margin: int = 0,
+    regions: RegionSplit | None = None,
 ) -> TrainingData:
-    """Read ``inputs``, split the chromosomes, fit the track scaling on the training ones
-    and tile long chromosomes into windows (with ``margin`` nodes of context each side for
-    a local model's trunk)."""
-    graphs = load_graphs(inputs, val=val, test=test)
+    """Read ``inputs``, split the chromosomes (or, with ``regions``, the bins inside them),
+    fit the track scaling on the training ones and tile long chromosomes into windows (with
+    ``margin`` nodes of context each side for a local model's trunk)."""
+    graphs = load_graphs(inputs, val=val, test=test, regions=regions)
     spec = FeatureSpec.fit(graphs, options.gene_input, options.edges, options.transform)
     tiling = Tiling.from_bp(options.window, options.stride, inputs.bin_size)
     ready = [spec.apply(g) for g in graphs]
-    train_set = tile_all([g for g in ready if g.split == "train"], tiling, margin)
+    if regions is not None:
+        return _region_data(graphs, ready, spec, tiling, margin)
+    train_set = _scored(tile_all([g for g in ready if g.split == "train"], tiling, margin))
     if not train_set:
         raise SettingError(
             "no training chromosome left after the split; check {val_chroms} and {test_chroms}",
@@ -111,14 +120,36 @@ def prepare_data(
     return TrainingData(graphs, spec, tiling, train_set, val_set or train_set)
 
 
+def _region_data(graphs, ready, spec, tiling, margin) -> TrainingData:
+    """Training data split by regions: every chromosome trains on its training bins and
+    validates on its validation bins (none held out for validation: the training bins)."""
+    train_set = _scored(tile_all([restrict(g, "train") for g in ready], tiling, margin))
+    val_set = [v for v in (restrict(g, "val") for g in ready) if bool(v.y_known.any())]
+    if not train_set:
+        raise SettingError(
+            "no training bin left after {val_regions} and {test_regions}; hold out less",
+            val_regions=NAME_ONLY,
+            test_regions=NAME_ONLY,
+        )
+    if not val_set:
+        logger.info("no validation region: selecting the model on the training bins")
+    return TrainingData(graphs, spec, tiling, train_set, val_set or train_set)
+
+
+def _scored(windows: list[Data]) -> list[Data]:
+    """The windows that own a bin of known target (a gene table's target is known at genes
+    only: a window without any would give an empty loss)."""
+    return [w for w in windows if "y_known" not in w or bool((w.y_known & w.own).any())]
+
+
 def _check_resumable(out: Path, config: dict) -> None:
     """Refuse to resume with other settings; keep the run's last result meanwhile (a resume
     that fails leaves config.json as it was)."""
     previous = Run.open(out).config
     if "result" in previous:
         config["result"] = previous["result"]
-    for key in ("model", "features", "inputs"):
-        if previous.get(key) != config[key]:
+    for key in ("model", "features", "inputs", "split", "regions"):
+        if previous.get(key) != config.get(key):
             raise SettingError(
                 f"{{resume}} with different {key} settings than {out} was started with; use "
                 "the same settings or a new {out}",
@@ -137,6 +168,7 @@ def train(
     resume: bool = False,
     on_epoch: Callable | None = None,
     overwrite: bool = False,
+    regions: RegionSplit | None = None,
 ) -> Run:
     """Train a model on ``inputs`` and write the run folder ``out``; returns the :class:`Run`.
 
@@ -145,17 +177,38 @@ def train(
     after each epoch (with ``options.devices > 1``, here on a helper thread, with rank 0's
     figures: docs/scaling.md). A run already in ``out`` is continued with ``resume`` or
     replaced with ``overwrite`` (only once the new run has a checkpoint), else refused.
+    ``regions``: validation and test regions inside the chromosomes instead of whole
+    chromosomes (:mod:`graphreg_cli.data.regions`).
     """
     model_config, options = model_config or ModelConfig(), options or TrainOptions()
     if inputs.target is None:
-        raise SettingError("no target: give the CAGE bigWig as {target}", target=NAME_ONLY)
+        raise SettingError(
+            "no target: give the CAGE bigWig or a gene table as {target}", target=NAME_ONLY
+        )
+    if regions is not None and (val or test):
+        raise SettingError(
+            "give {val_chroms}/{test_chroms} or {val_regions}/{test_regions}, not both: "
+            "regions split inside chromosomes",
+            val_chroms=NAME_ONLY,
+            test_chroms=NAME_ONLY,
+            val_regions=NAME_ONLY,
+            test_regions=NAME_ONLY,
+        )
     options.check()
     model_config.check()
     inputs, options = _for_model(inputs.resolved(), options, model_config.name)
+    if inputs.target_is_table:  # the run's files name the column: what predict writes
+        inputs = replace(inputs, target_column=target_column(inputs.target, inputs.target_column))
     out = Path(out)
     check_out(out, resume, overwrite)
     check_precision(options.precision, distributed.device_kind(options.devices, options.device))
     if options.devices > 1 and distributed.environment() is None:
+        if regions is not None:
+            raise SettingError(
+                "{devices} above 1 splits whole chromosomes between processes; train region "
+                "splits in one process",
+                devices=options.devices,
+            )
         return distributed.train_in_workers(
             inputs, out, model_config, options, val, test, resume, on_epoch, overwrite
         )
@@ -169,14 +222,14 @@ def train(
         options = replace(options, gene_input=False)
     fine = inputs.fine if model_config.name in SEQUENCE_MODELS else model_config.fine
     model_config = replace(model_config, pool=inputs.pool, fine=fine)
-    data = prepare_data(inputs, options, val, test, model_config.margin)
+    data = prepare_data(inputs, options, val, test, model_config.margin, regions)
     model_config = replace(model_config, in_features=data.spec.in_features)
     model_config = fit_to_data(model_config, len(data.spec.track_scale))
     seed_everything(options.seed)
     model = build_model(model_config)
     heads.prepare(model, options)
     trainer = Trainer(model.to(device), options, device, group)
-    config = run_config(inputs, model_config, options, data)
+    config = run_config(inputs, model_config, options, data, regions)
     if resume:
         _check_resumable(out, config)
         trainer.restore(out)
@@ -211,9 +264,12 @@ def train(
     return Run(out, config)
 
 
-def run_config(inputs: Inputs, model_config: ModelConfig, options: TrainOptions, data) -> dict:
-    """``config.json`` of a run: what it was trained on and how."""
-    return {
+def run_config(
+    inputs: Inputs, model_config: ModelConfig, options: TrainOptions, data, regions=None
+) -> dict:
+    """``config.json`` of a run: what it was trained on and how (``regions``: a split
+    inside the chromosomes, stored as its regions)."""
+    config = {
         "graphreg_version": __version__,
         "model": model_config.to_json(),
         "inputs": inputs.to_json(),
@@ -223,6 +279,11 @@ def run_config(inputs: Inputs, model_config: ModelConfig, options: TrainOptions,
         "bin_size": inputs.bin_size,
         "tiling": data.tiling.to_json(),
     }
+    if regions is not None:
+        config["regions"] = regions.to_json()
+    if inputs.target_is_table:
+        config["target_units"] = inputs.target_units
+    return config
 
 
 def _for_model(inputs: Inputs, options: TrainOptions, name: str):
