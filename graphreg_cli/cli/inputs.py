@@ -11,6 +11,7 @@ from pathlib import Path
 import typer
 
 from graphreg_cli.data.edges import ContactOptions
+from graphreg_cli.data.expression import target_column
 from graphreg_cli.data.inputs import Inputs
 from graphreg_cli.errors import NAME_ONLY, SettingError
 from graphreg_cli.io.fasta import is_fasta
@@ -154,6 +155,8 @@ def training_inputs(v: dict) -> tuple[Inputs, list[str] | None, list[str] | None
         target_scale=v["target_scale"].value,
         target_transform=v["target_transform"].value,
     )
+    if inputs.target_is_table:  # the column read, named in notes and the run's files
+        inputs = replace(inputs, target_column=target_column(inputs.target, inputs.target_column))
     if inputs.extra_targets and inputs.target_is_table:
         raise SettingError(
             "{target} twice sums two CAGE tracks (strands); a gene table is given once",

@@ -132,7 +132,10 @@ def predict(
         )
     if output is not None:
         write_prediction(output, sizes, preds, bin_size)
-        console.print(f"wrote {output} ({len(preds)} chromosomes, {bin_size} bp bins)")
+        console.print(
+            f"wrote {output} ({len(preds)} chromosomes, {bin_size} bp bins, values: "
+            f"{run.target_units})"
+        )
         session = write_session(run, output, predicted)
         if session:
             console.print(f"IGV session: {session}")
@@ -141,4 +144,7 @@ def predict(
         path = Path(tmp) / "prediction.bw"
         write_prediction(path, sizes, preds, bin_size)
         copy_to_stdout(path)
-    console.print(f"wrote bigWig to stdout ({len(preds)} chromosomes, {bin_size} bp bins)")
+    console.print(
+        f"wrote bigWig to stdout ({len(preds)} chromosomes, {bin_size} bp bins, values: "
+        f"{run.target_units})"
+    )

@@ -66,9 +66,7 @@ class RegionSplit:
         return parts
 
 
-def read_regions(
-    val: Path | None, test: Path | None, sizes: dict[str, int]
-) -> RegionSplit | None:
+def read_regions(val: Path | None, test: Path | None, sizes: dict[str, int]) -> RegionSplit | None:
     """The split of ``--val-regions`` / ``--test-regions`` BEDs (None when neither is given),
     on the tracks' chromosomes ``sizes``: names matched (``1`` = ``chr1``), regions off
     them dropped with an error when none is left, and a test region that overlaps a
@@ -168,9 +166,7 @@ def block_split(tss: pd.DataFrame, sizes: dict[str, int], bin_size: int, k: int,
         .sort_values(["rank", "bin"])
     )
     if len(bins) < k:
-        raise SettingError(
-            f"{{blocks}}: {len(bins)} gene bin(s) cannot make {k} blocks", blocks=k
-        )
+        raise SettingError(f"{{blocks}}: {len(bins)} gene bin(s) cannot make {k} blocks", blocks=k)
     block = np.arange(len(bins)) * k // len(bins)
     test, val = fold - 1, fold % k
 

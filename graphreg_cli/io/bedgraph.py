@@ -114,8 +114,7 @@ def _read_cached(path: str, mtime: int, size: int) -> BedGraph:
         chrom = chroms[a]
         if chrom in intervals:
             raise InputError(
-                f"{chrom} appears again after other chromosomes; sort the file: "
-                "sort -k1,1 -k2,2n",
+                f"{chrom} appears again after other chromosomes; sort the file: sort -k1,1 -k2,2n",
                 path,
                 lines[a],
             )

@@ -89,9 +89,7 @@ class DumpMatrix:
 def _read(path: Path, res: int, length: int):
     try:
         with open_text(path) as handle:
-            frame = pd.read_csv(
-                handle, sep=r"\s+", header=None, comment="#", dtype=str, engine="c"
-            )
+            frame = pd.read_csv(handle, sep=r"\s+", header=None, comment="#", dtype=str, engine="c")
     except pd.errors.EmptyDataError:
         raise InputError("holds no pixels (bin1 bin2 value)", path) from None
     except (pd.errors.ParserError, EOFError, OSError, UnicodeDecodeError) as err:

@@ -40,9 +40,7 @@ class GeneTable:
         """``(values (n,) float64, parsed (n,) bool)``: a column as numbers (NaN where the
         text is missing or not a number) and where the text parsed as one."""
         text = self.frame[column].to_numpy(object)
-        values = pd.to_numeric(pd.Series(text, dtype=object), errors="coerce").to_numpy(
-            np.float64
-        )
+        values = pd.to_numeric(pd.Series(text, dtype=object), errors="coerce").to_numpy(np.float64)
         return values, ~np.isnan(values)
 
     def numeric_columns(self) -> list[str]:
@@ -116,8 +114,8 @@ def _after_comments(numbered: list[tuple[int, str]]) -> list[tuple[int, str]]:
 def _names_columns(candidate: str, row: str) -> bool:
     sep = "\t" if "\t" in row else ","
     names, values = candidate.split(sep), row.split(sep)
-    return len(names) == len(values) > 1 and not any(map(_number, names)) and any(
-        map(_number, values)
+    return (
+        len(names) == len(values) > 1 and not any(map(_number, names)) and any(map(_number, values))
     )
 
 

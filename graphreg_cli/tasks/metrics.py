@@ -80,7 +80,8 @@ def compute_metrics(chromosomes: list[tuple]) -> dict:
         nll.append(float((p - true * np.log(p)).mean()))
         gene_pred.append(pred[genes])
         gene_true.append(true[genes])
-    gp, gt = np.log1p(np.concatenate(gene_pred)), np.log1p(np.concatenate(gene_true))
+    gp = np.log1p(np.clip(np.concatenate(gene_pred), 0, None))  # a linear model can go below 0
+    gt = np.log1p(np.clip(np.concatenate(gene_true), 0, None))
     has_genes = roi_n > 0
     return {
         "chromosomes": len(chromosomes),
