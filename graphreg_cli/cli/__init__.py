@@ -13,6 +13,7 @@ except ImportError:  # pragma: no cover - older Typer on Click
     from click import exceptions as click
 
 from graphreg_cli import __version__
+from graphreg_cli.cli import benchmark as benchmark_cmd
 from graphreg_cli.cli import cv as cv_cmd
 from graphreg_cli.cli import evaluate as evaluate_cmd
 from graphreg_cli.cli import explain as explain_cmd
@@ -142,6 +143,7 @@ app.command("perturb")(explain_cmd.perturb)
 app.command("variants")(variants_cmd.variants)
 app.command("ism")(variants_cmd.ism)
 app.command("cv")(cv_cmd.cv)
+app.command("benchmark")(benchmark_cmd.benchmark)
 app.add_typer(prepare_cmd.app, name="prepare")
 
 

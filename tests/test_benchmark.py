@@ -1,0 +1,202 @@
+"""``graphreg benchmark``: enhancer–gene maps scored against CRISPRi pairs, checked against
+hand-computed values; the ENCODE-rE2G/IGVF writer read back; CRISPR_comparison's columns."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from graphreg_cli.cli import app
+from graphreg_cli.errors import InputError
+from graphreg_cli.io.e2g import E2G_COLUMNS, IGVF_COLUMNS, read_predictions, write_e2g
+from graphreg_cli.tasks.benchmark import (
+    SUMMARY_COLUMNS,
+    auprc,
+    benchmark,
+    precision_at_recall,
+)
+
+runner = CliRunner()
+REAL = Path(__file__).resolve().parent.parent.parent / "shared" / "real-data"
+FULCO = REAL / "crispr_fulco2019_k562_hg38.tsv.gz"
+
+
+def test_auprc_and_precision_at_70_recall_by_hand():
+    score = np.array([0.9, 0.8, 0.7, 0.0, 0.0])
+    label = np.array([True, False, True, False, True])
+    # thresholds 0.9 (P 1, R 1/3), 0.8 (P 1/2, R 1/3), 0.7 (P 2/3, R 2/3), 0 (P 3/5, R 1)
+    assert auprc(score, label) == pytest.approx(1 / 3 + (1 / 3) * (2 / 3) + (1 / 3) * (3 / 5))
+    assert precision_at_recall(score, label) == pytest.approx(3 / 5)
+    assert precision_at_recall(score, label, 0.6) == pytest.approx(2 / 3)
+    assert np.isnan(auprc(score, np.zeros(5, bool)))
+
+
+CRISPR = (
+    "chrom\tchromStart\tchromEnd\tname\tstartTSS\tmeasuredGeneSymbol\tRegulated\n"
+    "chr1\t1000\t1500\te1\t6000\tA\tTRUE\n"  # two predictions overlap: the higher counts
+    "chr1\t3000\t3500\te2\t6000\tA\tFALSE\n"  # a prediction for another gene only
+    "chr1\t50000\t50500\te3\t6000\tA\tTRUE\n"  # no prediction: 0, not covered
+    "chr1\t200000\t200400\te4\t60000\tB\tFALSE\n"
+    "chr2\t100\t200\te5\t500\tC\tTRUE\n"  # a chromosome without predictions
+)
+PREDICTIONS = (
+    "chr\tstart\tend\tname\tclass\tTargetGene\tTargetGeneTSS\tCellType\tScore\tabc\n"
+    "chr1\t900\t1100\tp1\tgenic\tA\t6000\tK562\t0.2\t0.5\n"
+    "chr1\t1400\t1600\tp2\tgenic\tA\t6000\tK562\t0.6\t0.1\n"
+    "chr1\t3000\t3600\tp3\tgenic\tB\t60000\tK562\t0.9\t0.9\n"
+    "chr1\t199000\t201000\tp4\tintergenic\tB\t60000\tK562\t0.3\t0.2\n"
+)
+
+
+def _files(tmp_path, crispr=CRISPR, predictions=PREDICTIONS):
+    (tmp_path / "crispr.tsv").write_text(crispr)
+    (tmp_path / "pred.tsv").write_text(predictions)
+    return tmp_path / "pred.tsv", tmp_path / "crispr.tsv"
+
+
+def test_pairs_take_the_best_overlapping_prediction_of_their_gene(tmp_path):
+    table, scored = benchmark(*_files(tmp_path))
+    np.testing.assert_array_equal(scored.scores["Score"][:4], [0.6, np.nan, np.nan, 0.3])
+    np.testing.assert_array_equal(scored.scores["abc"][:4], [0.5, np.nan, np.nan, 0.2])
+    assert len(scored.pairs) == 4  # the pair on chr2, which the map lacks, is left out
+    assert list(table.columns) == SUMMARY_COLUMNS
+    assert table["predictor"].tolist()[::4] == ["Score", "abc", "distance"]
+    assert table["distance_class"].tolist()[:4] == ["all", "<10kb", "10-100kb", ">100kb"]
+    first = table.iloc[0]
+    assert (first.pairs, first.positives, first.covered) == (4, 2, pytest.approx(0.5))
+    # Score: e1 0.6 (T), e4 0.3 (F), e2 e3 0 (F T) -> P 1, 1/2, 1/2 at R 1/2, 1/2, 1
+    assert first.auprc == pytest.approx(1 / 2 + (1 / 2) * (1 / 2))
+    assert first.precision_at_70_recall == pytest.approx(1 / 2)
+    near = table[(table.predictor == "distance") & (table.distance_class == "<10kb")].iloc[0]
+    assert (near.pairs, near.positives) == (2, 1)  # e1 and e2, 4.75 and 2.75 kb away
+
+
+@pytest.mark.parametrize(
+    "predictions, crispr, message",
+    [
+        (PREDICTIONS.replace("Score", "Other"), CRISPR, "has no 'Score' column and none"),
+        (PREDICTIONS.replace("0.6\t", "nan\t"), CRISPR, "Score 'nan' is not a number"),
+        (PREDICTIONS.replace("TargetGene\t", "Gene\t"), CRISPR, "has no TargetGene column"),
+        (PREDICTIONS, CRISPR.replace("Regulated", "Hit"), "has no Regulated column"),
+        (PREDICTIONS, CRISPR.replace("chr1\t", "chr9\t"), "no CRISPRi pair lies on the"),
+        (PREDICTIONS, CRISPR.replace("TRUE\n", "yes\n", 1), "line 2: Regulated 'yes'"),
+    ],
+)
+def test_bad_files_one_line_and_nothing_written(tmp_path, predictions, crispr, message):
+    files = _files(tmp_path, crispr, predictions)
+    out = tmp_path / "summary.tsv"
+    result = runner.invoke(app, ["benchmark", *map(str, files), "-o", str(out)])
+    assert result.exit_code == 1, result.output
+    lines = [line for line in result.output.splitlines() if line.startswith("graphreg: error")]
+    assert len(lines) == 1 and re.search(message, lines[0]), result.output
+    assert not out.exists()
+
+
+def test_score_column_ending_in_score(tmp_path):
+    text = PREDICTIONS.replace("Score\tabc", "ENCODE-rE2G.Score\tABC.Score")
+    files = _files(tmp_path, predictions=text)
+    with pytest.raises(InputError, match=r"several \(ENCODE-rE2G.Score, ABC.Score\)"):
+        benchmark(*files)
+    table, _ = benchmark(*files, column="ENCODE-rE2G.Score", extra=["ABC.Score"])
+    assert table["predictor"].unique().tolist() == ["ENCODE-rE2G.Score", "ABC.Score", "distance"]
+    files = _files(tmp_path, predictions=PREDICTIONS.replace("Score\tabc", "model.Score\tx"))
+    assert benchmark(*files)[0]["predictor"].iat[0] == "model.Score"
+
+
+def test_cli_writes_the_summary(tmp_path):
+    out = tmp_path / "summary.tsv"
+    result = runner.invoke(app, ["benchmark", *map(str, _files(tmp_path)), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    summary = pd.read_csv(out, sep="\t")
+    assert list(summary.columns) == SUMMARY_COLUMNS and len(summary) == 12
+
+
+def _prediction_frame(n=4):
+    return pd.DataFrame(
+        {
+            "chr": "chr1",
+            "start": np.arange(n) * 1000,
+            "end": np.arange(n) * 1000 + 500,
+            "name": [f"e{k}" for k in range(n)],
+            "class": "intergenic",
+            "TargetGene": "A",
+            "TargetGeneTSS": 6000,
+            "CellType": "K562",
+            "Score": np.linspace(0.1, 0.4, n),
+            "deletion": np.linspace(-1, 1, n),
+        }
+    )
+
+
+@pytest.mark.parametrize("fmt, name", [("encode", "p.tsv.gz"), ("igvf", "p.tsv")])
+def test_writer_round_trip(tmp_path, fmt, name):
+    frame = _prediction_frame()
+    path = tmp_path / name
+    write_e2g(frame, path, fmt)
+    back = read_predictions(path)
+    assert back["Score"].astype(float).tolist() == pytest.approx(frame["Score"].tolist())
+    assert back["start"].tolist() == frame["start"].tolist()
+    if fmt == "igvf":
+        lines = path.read_text().splitlines()
+        assert lines[1] == "# SampleSummaryShort: K562"
+        assert lines[2].split("\t")[:9] == IGVF_COLUMNS
+    write_e2g(frame, tmp_path / "again.gz", fmt)
+    if fmt == "encode":  # the same predictions give the same bytes (gzip without a time)
+        assert (tmp_path / "again.gz").read_bytes() == path.read_bytes()
+
+
+def test_written_columns_are_crispr_comparisons(tmp_path):
+    """CRISPR_comparison's generic/ENCODE loader (fread, then the columns chr start end name
+    class TargetGene TargetGeneTSS CellType and the score) reads the file unchanged."""
+    path = tmp_path / "p.tsv"
+    write_e2g(_prediction_frame(), path)
+    header = path.read_text().splitlines()[0].split("\t")
+    assert (
+        header[:8]
+        == E2G_COLUMNS
+        == [
+            "chr",
+            "start",
+            "end",
+            "name",
+            "class",
+            "TargetGene",
+            "TargetGeneTSS",
+            "CellType",
+        ]
+    )
+    assert header[8] == "Score"
+
+
+def test_fulco_table_reads_and_scores(tmp_path):
+    """The 5,091 Fulco 2019 pairs (no chr22): a map over their genes scores against them."""
+    if not FULCO.exists():
+        pytest.skip(f"{FULCO} not present")
+    crispr = pd.read_csv(FULCO, sep="\t")
+    rows = crispr.drop_duplicates(["chrom", "chromStart", "measuredGeneSymbol"])
+    rows = pd.concat([rows.iloc[::10], rows.drop_duplicates("chrom")])  # every chromosome
+    frame = pd.DataFrame(
+        {
+            "chr": rows["chrom"],
+            "start": rows["chromStart"],
+            "end": rows["chromEnd"],
+            "name": rows["name"],
+            "class": "intergenic",
+            "TargetGene": rows["measuredGeneSymbol"],
+            "TargetGeneTSS": rows["startTSS"],
+            "CellType": "K562",
+            "Score": rows["Regulated"].astype(float) + 0.5,  # a perfect map of these pairs
+        }
+    )
+    path = tmp_path / "map.tsv.gz"
+    write_e2g(frame, path)
+    table, scored = benchmark(path, FULCO)
+    assert len(scored.pairs) == len(crispr) == 5091
+    assert int(crispr["Regulated"].sum()) == int(scored.pairs["Regulated"].sum()) == 137
+    covered = table.iloc[0]["covered"]
+    assert 0 < covered < 1
