@@ -11,6 +11,7 @@ from graphreg_cli.cli.console import console, progress_bar
 from graphreg_cli.cli.options import (
     Background,
     Device,
+    E2gFormat,
     Method,
     Part,
     device_option,
@@ -56,9 +57,28 @@ def explain(
         dir_okay=False,
         help="With --truth: precision-recall PNG (default: OUTPUT with .pr.png).",
     ),
+    elements: Path = typer.Option(
+        None,
+        exists=True,
+        dir_okay=False,
+        help="Candidate elements BED (ABC's candidate regions, DNase peaks): each is scored "
+        "over its own span, one row per (element, gene), instead of per graph bin; those "
+        "within --window bins of a gene (default 1 Mb) or on its contacts.",
+    ),
+    e2g: Path = typer.Option(
+        None,
+        dir_okay=False,
+        help="Also write the map in the ENCODE-rE2G/ABC format (chr start end name class "
+        "TargetGene TargetGeneTSS CellType Score, then a column per method; .gz for gzip), "
+        "Score from --method: what graphreg benchmark and EngreitzLab/CRISPR_comparison read.",
+    ),
+    e2g_format: E2gFormat = typer.Option(
+        "encode", help="--e2g layout: encode (ENCODE-rE2G/ABC) or igvf (IGVF's columns)."
+    ),
+    cell_type: str = typer.Option("unknown", help="--e2g: the CellType column (e.g. K562)."),
     split: Part = typer.Option("all", help="Chromosomes to explain."),
     window: int = typer.Option(
-        0, min=0, help="Also score bins within this many bins of each gene."
+        0, min=0, help="Also score bins (or elements) within this many bins of each gene."
     ),
     width: int = typer.Option(
         0,
@@ -84,8 +104,10 @@ def explain(
     method's raw scores.
     """
     from graphreg_cli.io.atomic import atomic_text, check_writable
+    from graphreg_cli.io.e2g import write_e2g
     from graphreg_cli.io.links import read_truth, write_links
-    from graphreg_cli.tasks.explain import ExplainOptions, element_width
+    from graphreg_cli.tasks.elements import read_elements
+    from graphreg_cli.tasks.explain import ExplainOptions, e2g_map, element_width
     from graphreg_cli.tasks.inference import set_threads
     from graphreg_cli.tasks.plots import plot_pr
     from graphreg_cli.tasks.ranking import METHODS, truth_metrics
@@ -96,11 +118,20 @@ def explain(
     bin_size = run.inputs.bin_size
     tsv = tsv or output.with_suffix(".tsv")
     pr_plot = pr_plot or output.with_suffix(".pr.png")
-    for path in (output, tsv, *([pr_plot] if truth else [])):
+    for path in (output, tsv, *([pr_plot] if truth else []), *([e2g] if e2g else [])):
         check_writable(path)
     links = read_truth(truth, bin_size) if truth is not None else None  # checked up front
+    candidates = None
+    if elements is not None:  # checked before any work
+        candidates = read_elements(elements, run.inputs.sizes())
     width = width or element_width(run)
-    options = ExplainOptions(window=window, width=width, background=background.value, steps=steps)
+    options = ExplainOptions(
+        window=window,
+        width=width,
+        background=background.value,
+        steps=steps,
+        elements=candidates,
+    )
     with progress_bar() as progress:
         task = progress.add_task("explaining chromosomes", total=None)
         scores = run.explain(
@@ -119,10 +150,15 @@ def explain(
     write_links(scores, column, method.value, bin_size, output)
     with atomic_text(tsv) as handle:
         scores.to_csv(handle, sep="\t", index=False, float_format="%.6g")
+    what = f"{len(candidates):,} elements" if candidates is not None else (
+        f"elements of {width} bin{'s' if width > 1 else ''}")  # fmt: skip
     console.print(
-        f"wrote {output} ({len(scores)} gene-element pairs, {method.value}, elements of "
-        f"{width} bin{'s' if width > 1 else ''}) and {tsv}"
+        f"wrote {output} ({len(scores)} gene-element pairs, {method.value}, {what}) and {tsv}"
     )
+    if e2g is not None:
+        table = e2g_map(run, scores, genes, method.value, cell_type)
+        write_e2g(table, e2g, e2g_format.value)
+        console.print(f"wrote {e2g} ({len(table):,} element-gene rows, Score = {method.value})")
     if links is None:
         return
     metrics = truth_metrics(scores, links)

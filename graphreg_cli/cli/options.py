@@ -12,6 +12,7 @@ from graphreg_cli.data.features import EDGE_MODES, TRANSFORMS
 from graphreg_cli.errors import describe_range, in_range
 from graphreg_cli.io.bedgraph import BEDGRAPH_VALUES
 from graphreg_cli.io.contacts import CONTACT_FORMATS
+from graphreg_cli.io.e2g import E2G_FORMATS
 from graphreg_cli.models import MODEL_NAMES
 from graphreg_cli.models.blocks import NORMS
 from graphreg_cli.models.gat import ATTENTIONS
@@ -45,6 +46,7 @@ Stage = _choices("Stage", STAGES)
 BedGraphValues = _choices("BedGraphValues", BEDGRAPH_VALUES)
 TargetScale = _choices("TargetScale", TARGET_SCALES)
 TargetTransform = _choices("TargetTransform", TARGET_TRANSFORMS)
+E2gFormat = _choices("E2gFormat", E2G_FORMATS)
 
 
 def run_option() -> Path:

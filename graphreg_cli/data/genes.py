@@ -19,8 +19,8 @@ logger = logging.getLogger(__name__)
 def gene_tss(
     path: Path, sizes: dict[str, int], types: list[str] | None = None, tss: str = "gene"
 ) -> pd.DataFrame:
-    """One row per gene (``gene, chrom, tss``, and ``gene_id`` from a GTF that has it; TSS
-    0-based, strand-aware: ``+``/``.`` →
+    """One row per gene (``gene, chrom, tss, start, end``, and ``gene_id`` from a GTF that
+    has it; TSS 0-based, strand-aware: ``+``/``.`` →
     start, ``-`` → end - 1) from a BED or a GTF/GFF (``gene`` rows; ``tss="transcript"``: one
     row per transcript; ``types``: those gene types only), names matched to the tracks'
     chromosome names. Genes on chromosomes the tracks lack are skipped with a note; none on
@@ -55,7 +55,13 @@ def gene_tss(
     else:
         names = (frame["chrom"] + ":" + pd.Series(tss, index=frame.index).astype(str)).to_numpy()
     out = pd.DataFrame(
-        {"gene": names, "chrom": frame["chrom"].to_numpy(), "tss": np.asarray(tss, np.int64)}
+        {
+            "gene": names,
+            "chrom": frame["chrom"].to_numpy(),
+            "tss": np.asarray(tss, np.int64),
+            "start": frame["start"].to_numpy(np.int64),
+            "end": frame["end"].to_numpy(np.int64),
+        }
     )
     if "gene_id" in frame:
         out["gene_id"] = frame["gene_id"].to_numpy()

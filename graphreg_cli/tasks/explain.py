@@ -54,7 +54,9 @@ class ExplainOptions:
     ``batch_size``: perturbed copies per forward pass; ``background``: what a deleted
     element's tracks become (``zero``, ``median``, ``shuffle``); ``steps``: points on the
     integrated-gradients path; ``activity``: the tracks whose geometric mean is ABC's
-    activity (empty: found from the run's track names by :func:`abc_tracks`)."""
+    activity (empty: found from the run's track names by :func:`abc_tracks`); ``elements``:
+    candidate elements (``chrom, start, end, name``) scored over their own span
+    (:mod:`graphreg_cli.tasks.elements`) instead of bins."""
 
     window: int = 0
     min_distance: int = 3
@@ -63,6 +65,7 @@ class ExplainOptions:
     background: str = "zero"
     steps: int = 8
     activity: tuple[int, ...] = ()
+    elements: pd.DataFrame | None = None
 
     def check(self) -> None:
         """SettingError for options no explanation can use."""
@@ -158,29 +161,138 @@ def activity_signal(x: np.ndarray, tracks: tuple[int, ...]) -> np.ndarray:
 
 
 def explain_windows(
-    model, g: Data, ready: Data, n_tracks: int, options: ExplainOptions, tiling: Tiling, device
+    model,
+    g: Data,
+    ready: Data,
+    n_tracks: int,
+    options: ExplainOptions,
+    tiling: Tiling,
+    device,
+    bin_size: int = 0,
 ) -> pd.DataFrame:
     """:func:`explain_graph` window by window, as the model was trained: each gene is
     explained in the window that owns it, from what that window holds — elements beyond it
     are not candidates, as the model never saw them — and bins are mapped back to the
-    chromosome. Memory stays that of one window."""
+    chromosome. Memory stays that of one window. ``bin_size`` (bp): the graph's, needed to
+    place ``options.elements``."""
     frames = []
     margin = getattr(model, "margin", 0)
+    elements = None
+    if options.elements is not None:
+        elements = options.elements[options.elements["chrom"] == g.chrom]
     for raw, windowed in zip(tile(g, tiling), tile(ready, tiling, margin)):
         raw.gene_mask = raw.gene_mask & raw.own
-        scores = explain_graph(model, raw, windowed, n_tracks, options, device)
+        if elements is None:
+            scores = explain_graph(model, raw, windowed, n_tracks, options, device)
+        else:
+            scores = explain_elements(
+                model, raw, windowed, n_tracks, options, device, elements, bin_size
+            )
         if len(scores):
             scores["chrom"] = g.chrom
             scores["gene_bin"] += raw.start
             scores["element_bin"] += raw.start
             frames.append(scores)
-    return pd.concat(frames, ignore_index=True) if frames else _no_scores()
+    if frames:
+        return pd.concat(frames, ignore_index=True)
+    return _no_scores(elements is not None)
 
 
-def _no_scores() -> pd.DataFrame:
-    """The columns of :func:`explain_graph`, no rows."""
+ELEMENT_COLUMNS = ["element_start", "element_end", "element_name"]
+ELEMENT_REACH_BP = 1_000_000  # with elements and no window: elements this far from a gene
+
+
+def _no_scores(elements: bool = False) -> pd.DataFrame:
+    """The columns of :func:`explain_graph` (or :func:`explain_elements`), no rows."""
+    own = ELEMENT_COLUMNS if elements else []
     return pd.DataFrame(
-        columns=["chrom", "gene_bin", "element_bin", "distance", "contact", *METHODS.values()]
+        columns=[
+            "chrom",
+            "gene_bin",
+            "element_bin",
+            *own,
+            "distance",
+            "contact",
+            *METHODS.values(),
+        ]  # fmt: skip
+    )
+
+
+def explain_elements(
+    model,
+    g: Data,
+    ready: Data,
+    n_tracks: int,
+    options: ExplainOptions,
+    device,
+    elements: pd.DataFrame,
+    bin_size: int,
+) -> pd.DataFrame:
+    """Score every (gene, element) pair of one window, each element over its own span
+    (:mod:`graphreg_cli.tasks.elements`): ``elements`` (``start, end, name``, bp on the
+    chromosome) on the gene's candidate bins — its contacts and the bins within ``window``,
+    its own bin included. Columns as :func:`explain_graph`'s plus ``element_start,
+    element_end, element_name``; ``element_bin``: the bin of the element's centre."""
+    from graphreg_cli.tasks import elements as by_span
+
+    model.eval()
+    n = g.num_nodes
+    pool = g.x.shape[1] if g.x.dim() == 3 else 1
+    start_bp = int(getattr(g, "start", 0)) * bin_size
+    end_bp = start_bp + n * bin_size
+    inside = elements[(elements["end"] > start_bp) & (elements["start"] < end_bp)]
+    masks = by_span.element_masks(inside, start_bp, n, pool, bin_size // pool)
+    pairs = candidates(g, options.window, 0)
+    by_node: dict[int, list[int]] = {}
+    for k, mask in enumerate(masks):
+        if mask is not None:
+            for b in range(mask.lo, mask.hi):
+                by_node.setdefault(b, []).append(k)
+    rows = []
+    for gene, cands in pairs.items():
+        found: dict[int, float] = {}
+        for b in [gene, *cands]:
+            for k in by_node.get(b, []):
+                found[k] = max(found.get(k, 0.0), cands.get(b, 0.0))
+        rows += [(gene, k, w) for k, w in sorted(found.items())]
+    if not rows:
+        return _no_scores(True)
+    genes = np.array([r[0] for r in rows])
+    which = np.array([r[1] for r in rows])
+    contact = np.array([r[2] for r in rows], dtype=np.float64)
+    centre = (inside["start"].to_numpy() + inside["end"].to_numpy()) // 2 - start_bp
+    element_bin = np.clip(centre // bin_size, 0, n - 1)[which]
+    distance = np.abs(element_bin - genes)
+    ready = ready.to(device)
+    raw = activity_signal(g.x.numpy(), options.activity)
+    return pd.DataFrame(
+        {
+            "chrom": g.chrom,
+            "gene_bin": genes,
+            "element_bin": element_bin,
+            "element_start": inside["start"].to_numpy()[which],
+            "element_end": inside["end"].to_numpy()[which],
+            "element_name": inside["name"].to_numpy()[which],
+            "distance": distance,
+            "contact": contact,
+            "saliency": by_span.saliency(model, ready, genes, which, masks, n_tracks),
+            "integrated_gradients": by_span.integrated_gradients(
+                model, ready, genes, which, masks, n_tracks, options.steps
+            ),
+            "deletion": by_span.deletion(
+                model,
+                ready,
+                genes,
+                which,
+                masks,
+                n_tracks,
+                options.batch_size,
+                options.background,
+            ),  # fmt: skip
+            "abc": by_span.abc(raw, genes, which, masks, contact, distance.astype(np.float64)),
+            "inverse_distance": attribution.inverse_distance(genes, element_bin),
+            "attention": by_span.attention(model, ready, genes, which, masks),
+        }
     )
 
 
@@ -211,6 +323,8 @@ def explain(
     genes = genes or recorded.genes
     if genes is None:
         raise SettingError("explaining needs gene bins: give {genes}", genes=NAME_ONLY)
+    if options.elements is not None and not options.window:  # elements within 1 Mb
+        options = replace(options, window=max(1, ELEMENT_REACH_BP // recorded.bin_size))
     wanted = run.chromosomes(split)
     if not wanted:
         raise SettingError(f"{{split}}: the run has no {split} chromosome", split=split)
@@ -244,7 +358,24 @@ def explain_part(chromosomes, device, run, genes, options, step=None) -> dict[st
     frames = {}
     for g, r in zip(graphs, ready):
         n_tracks = len(recorded.tracks)
-        frames[g.chrom] = explain_windows(model, g, r, n_tracks, options, run.tiling, device)
+        frames[g.chrom] = explain_windows(
+            model, g, r, n_tracks, options, run.tiling, device, recorded.bin_size
+        )
         if step:
             step()
     return frames
+
+
+def e2g_map(run, scores: pd.DataFrame, genes=None, method: str = "saliency", cell_type="unknown"):
+    """:func:`explain`'s scores as an enhancer–gene map in the ENCODE-rE2G format
+    (:func:`graphreg_cli.tasks.elements.to_e2g`): ``Score`` from ``method``, a column per
+    method with scores (attention only for models that have it)."""
+    from graphreg_cli.data.genes import gene_tss
+    from graphreg_cli.tasks.elements import to_e2g
+
+    recorded = run.inputs
+    table = gene_tss(genes or recorded.genes, recorded.sizes(), recorded.gene_types, recorded.tss)
+    methods = {m: c for m, c in METHODS.items() if c in scores and not scores[c].isna().all()}
+    if method not in methods:
+        raise SettingError("{method}: the run's model has none; pick another", method=method)
+    return to_e2g(scores, table, recorded.bin_size, METHODS[method], methods, cell_type)
