@@ -476,3 +476,20 @@ def test_cv_blocks_tests_every_gene_once(lab_folder, tmp_path):
     assert table["tss_bins"].iloc[-1] == table["tss_bins"].iloc[:-1].sum()
     assert table["tss_bins"].iloc[-1] == len(set(zip(genes[0], genes[1] // BIN)))
     assert np.isfinite(table["pearson"].iloc[-1]) and "test blocks of genes" in result.output
+
+
+def test_real_k562_dump_and_cool_give_the_same_contacts():
+    """The K562 chr22 matrix as a Juicer dump and as a .cool: the same top-10 contacts."""
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parent.parent.parent / "shared" / "real-data"
+    folder = folder / "k562_chr22_hg38"
+    if not folder.exists():
+        pytest.skip(f"{folder} not present")
+    pytest.importorskip("hictkpy")
+    sizes = {"chr22": 50_818_468}
+    dump, fmt = read_contacts(folder / "chr22_5kb.RAWobserved.gz", bin_size=BIN, chroms=sizes)
+    cool, _ = read_contacts(folder / "chr22_5kb.cool", bin_size=BIN, chroms=sizes)
+    assert fmt == "dump" and len(dump) == 41_528
+    columns = ["chrom1", "start1", "end1", "chrom2", "start2", "end2", "score"]
+    pd.testing.assert_frame_equal(dump[columns], cool[columns], check_dtype=False)
