@@ -120,16 +120,17 @@ def k562_baselines() -> dict:
     return out
 
 
-def k562(work: Path, models: list[str], contacts: list[str]) -> dict:
+def k562(work: Path, models: list[str], contacts: list[str], options: list[str]) -> dict:
     results = {"baselines": k562_baselines(), "models": {}}
     for model in models:
         out = work / f"k562_{model}"
-        cost = timed(k562_args(contacts, model, out, ["--overwrite"]), work / f"k562_{model}.log")
+        args = k562_args(contacts, model, out, ["--overwrite", *options])
+        cost = timed(args, work / f"k562_{model}.log")
         results["models"][model] = {**pooled(out / "cv.tsv"), **cost}
     return results
 
 
-def k562_graphs(work: Path, model: str, graphs: Path) -> dict:
+def k562_graphs(work: Path, model: str, graphs: Path, options: list[str]) -> dict:
     results = {}
     choices = {name: [str(graphs / f"{name}.bedpe")] for name in
                ("raw_top10", "oe_top10", "balanced_top10", "fdr0.1")}  # fmt: skip
@@ -137,7 +138,8 @@ def k562_graphs(work: Path, model: str, graphs: Path) -> dict:
     choices["distance_500kb"] = ["--no-contacts"]
     for name, contacts in choices.items():
         out = work / f"k562_graph_{name}"
-        cost = timed(k562_args(contacts, model, out, ["--overwrite"]), work / f"{out.name}.log")
+        args = k562_args(contacts, model, out, ["--overwrite", *options])
+        cost = timed(args, work / f"{out.name}.log")
         results[name] = {**pooled(out / "cv.tsv"), **cost}
     return results
 
@@ -156,18 +158,21 @@ def gm_args(command: list[str], model: str, out: Path, extra=()) -> list[str]:
 
 
 def random_split(work: Path, seed: int = 0) -> tuple[Path, Path]:
-    """GC-MERGE's protocol: genes shuffled, 70% train, 15% validation, 15% test, each held-out
-    gene's 10 kb bin a region."""
-    genes = pd.read_csv(GM / "genes.bed", sep="\t", header=None)
-    order = np.random.default_rng(seed).permutation(len(genes))
-    n_train, n_val = int(0.7 * len(genes)), int(0.15 * len(genes))
+    """GC-MERGE's protocol, by gene bin: the genes' 10 kb bins shuffled, 70% train, 15%
+    validation, 15% test (a bin shared by two genes goes to one part, so the parts never
+    overlap)."""
+    genes = pd.read_csv(GM / "genes.bed", sep="\t", header=None, usecols=[0, 1, 2])
+    bins = genes.drop_duplicates().reset_index(drop=True)
+    order = np.random.default_rng(seed).permutation(len(bins))
+    n_train, n_val = int(0.7 * len(bins)), int(0.15 * len(bins))
     paths = []
     for name, rows in (
         ("val", order[n_train : n_train + n_val]),
         ("test", order[n_train + n_val :]),
     ):
         path = work / f"gm12878_random_{name}.bed"
-        genes.iloc[np.sort(rows), :3].to_csv(path, sep="\t", header=False, index=False)
+        part = bins.iloc[rows].sort_values([0, 1])
+        part.to_csv(path, sep="\t", header=False, index=False)
         paths.append(path)
     return paths[0], paths[1]
 
@@ -204,6 +209,7 @@ def main() -> None:
     )
     parser.add_argument("--contacts", default=str(K562 / "chr22_5kb.RAWobserved.gz"),
                         help="k562: the contacts (a file, or --no-contacts)")  # fmt: skip
+    parser.add_argument("--options", default="", help="model options for every run")
     parser.add_argument("--epochs", default="", help="gm12878: e.g. '--epochs 60 --patience 10'")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
@@ -211,12 +217,12 @@ def main() -> None:
     clock = time.perf_counter()
     if args.dataset == "k562":
         models = (args.models or "gat,additive,cnn,linear").split(",")
-        results = k562(args.work, models, [args.contacts])
+        results = k562(args.work, models, [args.contacts], args.options.split())
     elif args.dataset == "k562-graphs":
-        results = k562_graphs(args.work, args.models or "cnn", args.graphs)
+        results = k562_graphs(args.work, args.models or "cnn", args.graphs, args.options.split())
     else:
         models = (args.models or "cnn,gat,linear").split(",")
-        results = gm12878(args.work, models, args.epochs.split())
+        results = gm12878(args.work, models, [*args.epochs.split(), *args.options.split()])
     results["seconds"] = round(time.perf_counter() - clock, 1)
     text = json.dumps(results, indent=2)
     print(text)

@@ -200,3 +200,47 @@ def test_fulco_table_reads_and_scores(tmp_path):
     assert int(crispr["Regulated"].sum()) == int(scored.pairs["Regulated"].sum()) == 137
     covered = table.iloc[0]["covered"]
     assert 0 < covered < 1
+
+
+def test_explain_e2g_output_scores_on_fulco(tmp_path):
+    """The whole path on the Fulco 2019 file: a model (trained on simulated chr11 of 8 Mb: the
+    path, not the biology, is under test), ``explain --elements --e2g`` on the table's own
+    elements and genes of the globin locus, then ``graphreg benchmark`` on that file."""
+    if not FULCO.exists():
+        pytest.skip(f"{FULCO} not present")
+    crispr = pd.read_csv(FULCO, sep="\t")
+    locus = crispr[(crispr["chrom"] == "chr11") & (crispr["chromEnd"] < 8_000_000)]
+    elements, genes = tmp_path / "elements.bed", tmp_path / "genes.bed"
+    locus[["chrom", "chromStart", "chromEnd"]].drop_duplicates().sort_values("chromStart").to_csv(
+        elements, sep="\t", header=False, index=False
+    )
+    tss = locus.drop_duplicates("measuredGeneSymbol").assign(score=0, strand="+")
+    tss[["chrTSS", "startTSS", "endTSS", "measuredGeneSymbol", "score", "strand"]].to_csv(
+        genes, sep="\t", header=False, index=False
+    )
+    (tmp_path / "sizes").write_text("chr11\t8000000\n")
+    (tmp_path / "val.bed").write_text("chr11\t6000000\t8000000\n")
+    sim, run, out = tmp_path / "sim", tmp_path / "run", tmp_path / "map.tsv.gz"
+    steps = [
+        ["simulate", "--chrom-sizes", str(tmp_path / "sizes"), "--out", str(sim)],
+        ["train", "--model", "cnn", str(sim / "dnase.bw"), str(sim / "contacts.bedpe"),
+         "--target", str(sim / "cage.bw"), "--genes", str(sim / "genes.bed"),
+         "--val-regions", str(tmp_path / "val.bed"), "--epochs", "1", "--out", str(run)],
+        ["explain", "--model", str(run), "--genes", str(genes), "--elements", str(elements),
+         "--method", "saliency", "--e2g", str(out), "--cell-type", "K562",
+         "-o", str(tmp_path / "map.bedpe")],
+        ["benchmark", str(out), str(FULCO), "-o", str(tmp_path / "summary.tsv")],
+    ]  # fmt: skip
+    for args in steps:
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, (args[0], result.output)
+    written = pd.read_csv(out, sep="\t")
+    assert written.columns[:9].tolist() == [*E2G_COLUMNS, "Score"]
+    assert set(written["TargetGene"]) <= set(tss["measuredGeneSymbol"])
+    summary = pd.read_csv(tmp_path / "summary.tsv", sep="\t")
+    first = summary.iloc[0]
+    assert (first["predictor"], first["distance_class"]) == ("Score", "all")
+    on_chr11 = crispr[crispr["chrom"] == "chr11"]  # pairs restricted to the map's chromosome
+    assert first["pairs"] == len(on_chr11) > len(locus)
+    assert first["positives"] == int(on_chr11["Regulated"].sum())
+    assert 0 < first["covered"] <= 1
