@@ -10,8 +10,9 @@ before each runs), with ``/usr/bin/time`` giving each step's wall time and peak 
   (sum over candidate regions within 5 Mb of sqrt(DNase x H3K27ac) x contact, the contact
   ABC's power law of distance). Pearson r of log1p TPM (the baselines: of log1p of the
   signal) and Spearman r, over every gene bin of known TPM, each held out once.
-- ``k562-graphs``: the best model of ``k562`` on each graph of ``benchmarks/k562_contacts.py``
-  and on the distance graph (``--no-contacts``).
+- ``k562-graphs``: a graph model (``gat`` unless ``--models``) on each graph of
+  ``benchmarks/k562_contacts.py`` and on the distance graph (``--no-contacts``). (The dump's
+  own top-10 graph is ``raw_top10``: the same contacts, ``tests/test_real_inputs.py``.)
 - ``gm12878``: GraphReg's 10-fold cross-validation by chromosome (``graphreg cv``), 5 marks
   at 10 kb, ``--no-contacts``; and one random 70/15/15 split of genes (GC-MERGE's protocol)
   through ``--val-regions``/``--test-regions``.
@@ -134,7 +135,6 @@ def k562_graphs(work: Path, model: str, graphs: Path, options: list[str]) -> dic
     results = {}
     choices = {name: [str(graphs / f"{name}.bedpe")] for name in
                ("raw_top10", "oe_top10", "balanced_top10", "fdr0.1")}  # fmt: skip
-    choices["dump_top10"] = [str(K562 / "chr22_5kb.RAWobserved.gz")]
     choices["distance_500kb"] = ["--no-contacts"]
     for name, contacts in choices.items():
         out = work / f"k562_graph_{name}"
@@ -219,7 +219,7 @@ def main() -> None:
         models = (args.models or "gat,additive,cnn,linear").split(",")
         results = k562(args.work, models, [args.contacts], args.options.split())
     elif args.dataset == "k562-graphs":
-        results = k562_graphs(args.work, args.models or "cnn", args.graphs, args.options.split())
+        results = k562_graphs(args.work, args.models or "gat", args.graphs, args.options.split())
     else:
         models = (args.models or "cnn,gat,linear").split(",")
         results = gm12878(args.work, models, [*args.epochs.split(), *args.options.split()])

@@ -605,11 +605,13 @@ def test_predict_from_a_read_only_run_writes_the_prediction(read_only, tmp_path)
     "device, command, message",
     [
         ((1, 7), "evaluate", "no space left on the device"),  # a /dev/full
-        ((1, 3), "predict", "a bigWig is written with seeks"),  # a /dev/null
+        ((1, 7), "predict", "no space left on the device"),
+        ((1, 3), "predict", None),  # a /dev/null: the bigWig, made in a temp file, copied in
     ],
 )
 def test_a_device_is_written_in_place_never_replaced(device, command, message, trained, tmp_path):
-    """``--per-gene /dev/full`` once renamed a regular file over the device node."""
+    """``--per-gene /dev/full`` once renamed a regular file over the device node; a bigWig
+    (written with seeks) is made in a temp file and its bytes copied to the device."""
     import stat
 
     if os.geteuid() != 0:
@@ -618,6 +620,9 @@ def test_a_device_is_written_in_place_never_replaced(device, command, message, t
     os.mknod(node, 0o666 | stat.S_IFCHR, os.makedev(*device))
     option = "--per-gene" if command == "evaluate" else "-o"
     result = runner.invoke(app, [command, "-m", str(trained), option, str(node)])
-    check_one_line(result, 1, message)
+    if message is None:
+        assert result.exit_code == 0, result.output
+    else:
+        check_one_line(result, 1, message)
     assert stat.S_ISCHR(node.stat().st_mode) and node.stat().st_rdev == os.makedev(*device)
     assert [p.name for p in tmp_path.iterdir()] == ["device"]

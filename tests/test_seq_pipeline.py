@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import bbi
 import numpy as np
@@ -232,3 +233,94 @@ def test_genome_names_are_matched_to_the_tracks(data, tmp_path, notes):
         "genome.fa: 1 chromosome name(s) matched to the tracks' naming (2 → chr2)" in n
         for n in notes
     )
+
+
+def _records(data) -> tuple[list[str], list[str]]:
+    lines = (data / "variants.vcf").read_text().splitlines()
+    return [x for x in lines if x.startswith("#")], [x for x in lines if not x.startswith("#")]
+
+
+def test_vcf_records_in_any_order_score_the_same(run, data, tmp_path):
+    """Records in reverse order (chromosomes and positions) were once refused with a false
+    REF mismatch: they are scored, the same as in order."""
+    header, records = _records(data)
+    backwards = tmp_path / "reversed.vcf"
+    backwards.write_text("\n".join(header + records[::-1]) + "\n")
+    tables = []
+    for vcf, out in ((data / "variants.vcf", "a.tsv"), (backwards, "b.tsv")):
+        _ok(["variants", vcf, "--model", run, "-o", tmp_path / out])
+        table = pd.read_csv(tmp_path / out, sep="\t")
+        tables.append(table.sort_values(["variant", "gene"]).reset_index(drop=True))
+    pd.testing.assert_frame_equal(tables[0], tables[1])
+
+
+@pytest.mark.parametrize(
+    "case, message",
+    [
+        ("digits", "line {n}: POS '²³' is not a positive integer"),
+        ("header_only", "holds no records (header lines only)"),
+        ("multi_allelic", "none of its 2 record(s) is an SNV"),
+        ("truncated", "is cut short or damaged"),
+        ("sign", "line {n}: INFO SIGN=abc is not -1, 0 or 1"),
+        ("no_sign", "line {n}: has no INFO SIGN, which --truth needs"),
+    ],
+)
+def test_hostile_vcfs_are_one_line_and_write_nothing(run, data, tmp_path, case, message):
+    import gzip
+
+    header, records = _records(data)
+    first = records[0].split("\t")
+    n = len(header) + 1
+    body = {
+        "digits": ["\t".join([first[0], "²³", *first[2:]])],
+        "header_only": [],
+        "multi_allelic": ["\t".join([*first[:4], "A,C", *first[5:]])] * 2,
+        "sign": ["\t".join([*first[:7], first[7].replace("SIGN=", "SIGN=abc;X=")])],
+        "no_sign": ["\t".join([*first[:7], "."])],
+    }.get(case, records)
+    vcf = tmp_path / ("v.vcf.gz" if case == "truncated" else "v.vcf")
+    text = ("\n".join(header + body) + "\n").encode()
+    vcf.write_bytes(gzip.compress(text)[:-40] if case == "truncated" else text)
+    out = tmp_path / "out" / "effects.tsv"
+    last = _error(["variants", vcf, "--model", run, "-o", out, "--truth"], 1)
+    assert message.format(n=n) in last
+    assert not out.parent.exists() or not any(out.parent.iterdir())
+
+
+def test_alt_equal_to_ref_is_skipped_with_a_count(run, data, tmp_path):
+    header, records = _records(data)
+    first = records[0].split("\t")
+    same = "\t".join([*first[:4], first[3], *first[5:]])
+    vcf = tmp_path / "v.vcf"
+    vcf.write_text("\n".join(header + [same, *records[1:]]) + "\n")
+    output = _ok(["variants", vcf, "--model", run, "-o", tmp_path / "e.tsv"])
+    assert "1 ALT = REF" in " ".join(output.split())
+    assert f"{len(records) - 1} SNVs scored" in output
+
+
+def test_unwritable_arcs_are_refused_before_any_work(run, data, tmp_path):
+    (tmp_path / "afile").write_text("")
+    arcs = tmp_path / "afile" / "arcs.bedpe"  # its folder is a file: it cannot be written
+    out = tmp_path / "effects.tsv"
+    last = _error(["variants", data / "variants.vcf", "--model", run, "-o", out, "--arcs", arcs], 1)
+    assert "is a file, not a folder" in last and not out.exists()
+
+
+@pytest.mark.parametrize("command", ["variants", "ism"])
+def test_variants_and_ism_write_to_a_pipe(run, data, command):
+    """``-o /dev/stdout | head -c 10``: a pipe takes the bytes (no path to rename over)."""
+    import subprocess
+    import sys
+
+    target = {
+        "variants": ["variants", str(data / "variants.vcf")],
+        "ism": ["ism", "--region", "chr3:20,001-20,050"],
+    }[command]
+    graphreg = Path(sys.executable).parent / "graphreg"  # the installed entry point
+    done = subprocess.run(
+        f"{graphreg} {' '.join(target)} --model {run} -o /dev/stdout | head -c 10",
+        shell=True,
+        capture_output=True,
+    )
+    assert done.returncode == 0 and len(done.stdout) == 10, done.stderr.decode()
+    assert b"Traceback" not in done.stderr

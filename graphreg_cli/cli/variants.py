@@ -34,7 +34,7 @@ def variants(
         None,
         dir_okay=False,
         help="BEDPE of SNV -> gene arcs for IGV, score = |delta_log2| scaled to 1-1000 "
-        "(default: OUTPUT with .bedpe).",
+        "(default: OUTPUT with .bedpe; none when OUTPUT is a pipe such as /dev/stdout).",
     ),
     truth: bool = typer.Option(
         False,
@@ -50,10 +50,16 @@ def variants(
     and the bins its bin contacts) and the change in each predicted epigenome track at it.
     SNVs of one window share its forward pass, so thousands take seconds.
     """
+    from graphreg_cli.io.atomic import check_writable, is_special
     from graphreg_cli.io.links import write_variant_effects
     from graphreg_cli.tasks.runs import Run
     from graphreg_cli.tasks.variants import score_variants
 
+    if arcs is None and not is_special(output):  # (-o /dev/stdout: no arcs unless asked)
+        arcs = output.with_suffix(".bedpe")
+    for target in (output, arcs):
+        if target is not None:
+            check_writable(target)
     run = Run.open(model)
     with progress_bar() as progress:
         task = progress.add_task("scoring SNVs", total=None)
@@ -63,16 +69,18 @@ def variants(
             split.value,
             device.value,
             progress=lambda done, total: progress.update(task, completed=done, total=total),
+            truth=truth,
         )
-    write_variant_effects(effects, output, arcs or output.with_suffix(".bedpe"))
+    metrics = effects.truth_metrics() if truth else None
+    write_variant_effects(effects, output, arcs)
+    wrote = f"{output} and {arcs}" if arcs else f"{output}"
     console.print(
         f"{len(effects.variants)} SNVs scored in {effects.seconds:.1f} s "
-        f"({effects.per_second:.0f} SNVs/s); wrote {output} and "
-        f"{arcs or output.with_suffix('.bedpe')}"
+        f"({effects.per_second:.0f} SNVs/s); wrote {wrote}"
     )
     _print_top(effects)
-    if truth:
-        _print_truth(effects.truth_metrics())
+    if metrics:
+        _print_truth(metrics)
 
 
 def _print_top(effects, rows: int = 10) -> None:
@@ -117,10 +125,12 @@ def ism(
     A base's score is minus the sum of the 3 changes (positive: the reference base supports
     the output), written at 1 bp as a bigWig to load beside the genome in IGV.
     """
+    from graphreg_cli.io.atomic import check_writable
     from graphreg_cli.io.bigwig import write_region_bigwig
     from graphreg_cli.tasks.ism import ism as run_ism
     from graphreg_cli.tasks.runs import Run
 
+    check_writable(output)
     run = Run.open(model)
     with progress_bar() as progress:
         task = progress.add_task("mutating bases", total=None)

@@ -150,12 +150,11 @@ def atomic_path(target: str | Path, verify: Callable[[Path], None] | None = None
     A symbolic link is followed (the file it points to is replaced); a device, FIFO or
     socket (``/dev/null``) is written in place, as nothing can be renamed over it.
     """
-    target = Path(os.path.realpath(target)) if Path(target).is_symlink() else Path(target)
+    target = Path(target)
+    if target.is_symlink() and Path(os.path.realpath(target)).exists():
+        target = Path(os.path.realpath(target))  # (/dev/stdout on a pipe resolves to no path)
     if is_special(target):
-        try:
-            yield target
-        except OSError as err:
-            raise output_error(err, target) from None
+        yield from _through_temp(target, verify)
         return
     folder = make_folder(target.parent)
     sweep_temp_files(folder)
@@ -181,6 +180,23 @@ def atomic_path(target: str | Path, verify: Callable[[Path], None] | None = None
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def _through_temp(target: Path, verify) -> Iterator[Path]:
+    """A device, FIFO or socket (``/dev/stdout`` on a pipe, ``/dev/null``): the writer writes a
+    temp file (pyBigWig cannot write to a pipe), checked, then its bytes are copied in."""
+    with tempfile.TemporaryDirectory(prefix="graphreg-") as folder:
+        tmp = Path(folder) / target.name
+        try:
+            yield tmp
+            if not tmp.is_file():
+                raise OutputError(target, "the writer left no file", "report this")
+            if verify is not None:
+                verify(tmp)
+            with open(tmp, "rb") as source, open(target, "wb") as sink:
+                shutil.copyfileobj(source, sink)
+        except OSError as err:
+            raise output_error(err, target) from None
 
 
 def is_special(path: Path) -> bool:

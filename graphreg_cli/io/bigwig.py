@@ -25,7 +25,7 @@ import numpy as np
 import pyBigWig
 
 from graphreg_cli.errors import GraphregError, InputError, OutputError, os_reason, preview
-from graphreg_cli.io.atomic import atomic_path, is_special
+from graphreg_cli.io.atomic import atomic_path
 from graphreg_cli.io.bigwig_sums import bin_sums, open_sums
 
 LIBBIGWIG_LINE = re.compile(r"^\[\w+\]")  # libBigWig prefixes its messages with [function]
@@ -245,10 +245,6 @@ def write_bigwig(
     truncated") become one OutputError and ``path`` is left as it was.
     """
     validate_track(sizes, tracks, bin_size, path)
-    if is_special(Path(path)):
-        raise OutputError(
-            path, "a bigWig is written with seeks, into a regular file only", "give a file path"
-        )
     written = Written()
     with atomic_path(path, verify=lambda tmp: verify_bigwig(tmp, sizes, written, path)) as tmp:
         with libbigwig_messages() as messages:

@@ -65,14 +65,17 @@ def write_links(scores: pd.DataFrame, column: str, label: str, bin_size: int, pa
     write_bedpe(frame, path)
 
 
-def write_variant_effects(effects, tsv, bedpe) -> None:
+def write_variant_effects(effects, tsv, bedpe=None) -> None:
     """A :class:`~graphreg_cli.tasks.variants.VariantEffects` as the TSV of every (SNV, gene)
-    row and a BEDPE of SNV → gene arcs for IGV (SNV base first, gene TSS second, name
-    ``SNV->gene``, |delta_log2| scaled to 1-1000, then the sign and the raw delta_log2)."""
+    row and (unless ``bedpe`` is None) a BEDPE of SNV → gene arcs for IGV (SNV base first,
+    gene TSS second, name ``SNV->gene``, |delta_log2| scaled to 1-1000, then the sign and the
+    raw delta_log2)."""
     from graphreg_cli.io.atomic import atomic_text
 
     with atomic_text(tsv) as handle:
         effects.effects.to_csv(handle, sep="\t", index=False, float_format="%.6g")
+    if bedpe is None:
+        return
     rows = effects.effects[effects.effects["gene"] != "."]
     delta = rows["delta_log2"].to_numpy(dtype=np.float64)
     frame = pd.DataFrame(

@@ -8,7 +8,9 @@ cannot read. pysam and bcftools read what :func:`write_vcf` writes (tests check 
 
 from __future__ import annotations
 
+import gzip
 import logging
+import zlib
 from pathlib import Path
 
 import pandas as pd
@@ -68,9 +70,10 @@ def read_vcf(path: str | Path) -> pd.DataFrame:
     ``*``, ``.``) are skipped with a note counting them. A file without the VCF header lines
     is an error naming the fix.
     """
-    rows, skipped, header = [], {"indels": 0, "multi-allelic": 0, "other": 0}, False
+    skipped = {"indels": 0, "multi-allelic": 0, "ALT = REF": 0, "other": 0}
+    rows, header = [], False
     with open_text(path) as handle:
-        for number, line in enumerate(handle, start=1):
+        for number, line in _lines(handle, path):
             line = line.rstrip("\r\n")
             if number == 1 and not line.startswith("##fileformat=VCF"):
                 raise InputError(
@@ -90,6 +93,14 @@ def read_vcf(path: str | Path) -> pd.DataFrame:
     if not header:
         raise InputError("has no #CHROM header line; add it before the records", path)
     _note_skipped(path, skipped)
+    if not any(r is not None for r in rows):
+        if not rows:
+            raise InputError("holds no records (header lines only); add the SNVs to score", path)
+        raise InputError(
+            f"none of its {len(rows)} record(s) is an SNV (one base to another); "
+            f"{_skipped_text(skipped)}",
+            path,
+        )
     columns = ["chrom", "pos", "id", "ref", "alt", "info", "line"]
     return pd.DataFrame([r for r in rows if r is not None], columns=columns)
 
@@ -104,7 +115,7 @@ def _record(line: str, number: int, path, skipped: dict) -> tuple | None:
             number,
         )
     chrom, pos, ident, ref, alt = fields[:5]
-    if not pos.isdigit() or int(pos) < 1:
+    if not (pos.isascii() and pos.isdigit()) or int(pos) < 1:
         raise InputError(f"POS '{pos}' is not a positive integer", path, number)
     ref, alts = ref.upper(), alt.upper().split(",")
     if len(alts) > 1:
@@ -117,6 +128,9 @@ def _record(line: str, number: int, path, skipped: dict) -> tuple | None:
     if ref not in SNV_BASES or alts[0] not in SNV_BASES:
         skipped["other"] += 1
         return None
+    if alts[0] == ref:  # not a variant: nothing to score
+        skipped["ALT = REF"] += 1
+        return None
     return (chrom, int(pos) - 1, ident, ref, alts[0], parse_info(fields[7]), number)
 
 
@@ -128,8 +142,24 @@ def parse_info(text: str) -> dict[str, str]:
     return {key: value for key, _, value in pairs}
 
 
+def _lines(handle, path):
+    """``(number, line)`` of an open VCF; a cut-short gzip file is a one-line error."""
+    try:
+        yield from enumerate(handle, start=1)
+    except (EOFError, gzip.BadGzipFile, zlib.error) as err:
+        raise InputError(
+            f"is cut short or damaged ({err}); download or compress it again (bgzip file.vcf)",
+            path,
+        ) from None
+    except UnicodeDecodeError:
+        raise InputError("is not text; expected a VCF (plain or bgzip)", path) from None
+
+
+def _skipped_text(skipped: dict) -> str:
+    parts = ", ".join(f"{n} {kind}" for kind, n in skipped.items() if n)
+    return f"{sum(skipped.values())} record(s) that are not SNVs skipped ({parts})"
+
+
 def _note_skipped(path, skipped: dict) -> None:
-    total = sum(skipped.values())
-    if total:
-        parts = ", ".join(f"{n} {kind}" for kind, n in skipped.items() if n)
-        logger.info(f"{Path(path).name}: {total} record(s) that are not SNVs skipped ({parts})")
+    if sum(skipped.values()):
+        logger.info(f"{Path(path).name}: {_skipped_text(skipped)}")

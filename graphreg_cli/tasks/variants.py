@@ -142,15 +142,45 @@ class VariantEffects:
         return np.array(out)
 
 
-def score_variants(run, vcf: str | Path, split: str = "all", device: str = "auto", progress=None):
+def check_truth(frame: pd.DataFrame, path: Path) -> None:
+    """Before any work: every record of ``frame`` (:func:`~graphreg_cli.io.vcf.read_vcf`)
+    carries INFO ``SIGN`` of -1, 0 or 1, as ``graphreg simulate --sequence`` writes."""
+    for row in frame.itertuples(index=False):
+        sign = row.info.get("SIGN")
+        if sign is None:
+            raise InputError(
+                "has no INFO SIGN, which --truth needs on every record (-1, 0 or 1, as "
+                "graphreg simulate --sequence writes); drop --truth to score without it",
+                path,
+                row.line,
+            )
+        if sign.strip() not in ("-1", "0", "1", "+1"):
+            raise InputError(
+                f"INFO SIGN={sign} is not -1, 0 or 1 (the true sign of the effect)",
+                path,
+                row.line,
+            )
+
+
+def score_variants(
+    run,
+    vcf: str | Path,
+    split: str = "all",
+    device: str = "auto",
+    progress=None,
+    truth: bool = False,
+):
     """Effects of every SNV of ``vcf`` on chromosomes of ``split``; see :class:`VariantEffects`.
-    ``progress(done, total)`` is called as SNVs are scored."""
+    ``progress(done, total)`` is called as SNVs are scored; ``truth``: check, before any work,
+    that every record has the INFO ``SIGN`` that :meth:`VariantEffects.truth_metrics` reads."""
     from graphreg_cli.io.vcf import read_vcf
     from graphreg_cli.tasks.evaluate import track_name
 
     require_sequence_model(run, "variants")
     inputs, path = run.inputs, Path(vcf)
     frame = locate(read_vcf(path), inputs.sizes(), path)
+    if truth:
+        check_truth(frame, path)
     wanted = set(run.chromosomes(split))
     outside = ~frame["chrom"].isin(wanted)
     if outside.any():
@@ -162,12 +192,15 @@ def score_variants(run, vcf: str | Path, split: str = "all", device: str = "auto
         )
     tracks = [track_name(t) for t in inputs.tracks]
     scorer = _Scorer(run, pick_device(device), tracks, progress, len(frame))
-    chromosomes = list(dict.fromkeys(frame["chrom"]))
-    _, ready = run.load(chromosomes)
-    for graph, part in zip(ready, (frame[frame["chrom"] == c] for c in chromosomes)):
-        check_ref(part, graph.seq.reshape(-1).numpy(), path)
+    order = {c: k for k, c in enumerate(inputs.sizes())}  # any record order: genome order
+    frame = frame.assign(_order=frame["chrom"].map(order))
+    frame = frame.sort_values(["_order", "pos"], kind="stable").drop(columns="_order")
+    _, ready = run.load(list(dict.fromkeys(frame["chrom"])))
+    graphs = {graph.chrom: graph for graph in ready}
+    for chrom, part in frame.groupby("chrom", sort=False):
+        check_ref(part, graphs[chrom].seq.reshape(-1).numpy(), path)
     clock = time.perf_counter()
-    variants, effects = scorer.score(frame, dict(zip(chromosomes, ready)))
+    variants, effects = scorer.score(frame, graphs)
     seconds = time.perf_counter() - clock
     order = np.argsort(-np.abs(effects["delta_log2"].to_numpy()), kind="stable")
     return VariantEffects(variants, effects.iloc[order].reset_index(drop=True), tracks, seconds)
