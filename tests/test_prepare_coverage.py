@@ -276,3 +276,23 @@ def test_csi_index_reads_like_bai(bams, tmp_path):
     expected, _ = independent(bams[:1])
     for chrom in SIZES:
         np.testing.assert_array_equal(got[chrom], expected[chrom])
+
+
+def test_an_index_of_another_bam_is_refused_before_htslib_reads_it(bams, tmp_path):
+    """An index of another BAM once crashed the process (exit 139, nothing printed): it is
+    checked first, by its reference count and by where its offsets point."""
+    more = {**SIZES, "chr3": 4_000}
+    other = write_bam(tmp_path / "other.bam", make_reads(seed=4, n=4000, sizes=more), sizes=more)
+    target = tmp_path / "target.bam"
+    shutil.copy(bams[0], target)
+    shutil.copy(f"{other}.bai", f"{target}.bai")
+    message = one_line_error([target, "-o", tmp_path / "x.bw"])
+    assert "it lists 3 reference(s), the BAM's header 2" in message
+    assert "samtools index target.bam" in message
+    bigger = write_bam(tmp_path / "big.bam", make_reads(seed=5, n=20_000))
+    small = tmp_path / "small.bam"
+    shutil.copy(bams[0], small)
+    shutil.copy(f"{bigger}.bai", f"{small}.bai")
+    message = one_line_error([small, "-o", tmp_path / "x.bw"])
+    assert "bytes past the BAM's end: an index of another BAM?" in message
+    assert not (tmp_path / "x.bw").exists()

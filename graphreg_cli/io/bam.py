@@ -106,12 +106,38 @@ def open_bam(path: str | Path) -> BamInfo:
         )
     if index.stat().st_mtime < path.stat().st_mtime - 1:
         logger.warning(f"{index.name} is older than {path.name}; re-index if the BAM changed")
+    _check_index_fits(path, index, len(references))  # (htslib may crash on another's index)
     try:
         with pysam.AlignmentFile(str(path), "rb", index_filename=str(index)) as bam:
             mapped = {s.contig: int(s.mapped) for s in bam.get_index_statistics()}
     except (ValueError, OSError) as err:
         raise InputError(f"index {index.name} cannot be read ({_first_line(err)})", path) from None
     return BamInfo(path, index, references, mapped)
+
+
+def _check_index_fits(path: Path, index: Path, n_references: int) -> None:
+    """An InputError unless the index lists the BAM's number of references and points
+    inside the BAM: an index of another BAM, read by htslib, can crash the process."""
+    raw = _decompress_index(index)
+    try:
+        ranges = _parse_index(raw)
+        start = 4 if raw[:4] == b"BAI\x01" else 16 + struct.unpack_from("<i", raw, 12)[0]
+        (n_ref,) = struct.unpack_from("<i", raw, start)
+    except (struct.error, IndexError, ValueError):
+        raise InputError(f"index {index.name} is damaged; index the BAM again", path) from None
+    size = path.stat().st_size
+    end = max((high >> 16 for _, high in ranges.values()), default=0)
+    if n_ref != n_references or end > size:
+        why = (
+            f"it lists {n_ref} reference(s), the BAM's header {n_references}"
+            if n_ref != n_references
+            else f"it points {end - size:,} bytes past the BAM's end"
+        )
+        raise InputError(
+            f"does not match its index {index.name} ({why}: an index of another BAM?); "
+            f"index it again: samtools index {path.name}",
+            path,
+        )
 
 
 def _first_line(err: Exception) -> str:
