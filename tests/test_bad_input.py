@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from typer.testing import CliRunner
@@ -514,6 +515,32 @@ def test_full_disk_keeps_the_old_bigwig(full_disk, trained, tiny_dataset):
     result = runner.invoke(app, ["predict", "-m", str(trained), "-o", str(out)])
     check_one_line(result, 1, "out.bw: no space left on the device")
     assert snapshot(full_disk) == before  # the old bigWig as it was, no temp file left
+
+
+def test_full_disk_under_prepare_coverage_is_one_line(full_disk, tmp_path):
+    """``prepare coverage --bin-size 1`` on a full disk: libBigWig once aborted the process
+    (exit 134, no message, its temp file left); now one line, the old file kept, no temp."""
+    pysam = pytest.importorskip("pysam")
+    bam = tmp_path / "long.bam"
+    header = {"HD": {"VN": "1.6", "SO": "coordinate"}, "SQ": [{"SN": "chr1", "LN": 2_000_000}]}
+    with pysam.AlignmentFile(str(bam), "wb", header=header) as out:
+        for start in np.sort(np.random.default_rng(0).integers(0, 1_999_000, 20_000)):
+            read = pysam.AlignedSegment(out.header)
+            read.query_name, read.reference_id, read.reference_start = "r", 0, int(start)
+            read.cigarstring, read.query_sequence = "30M", "A" * 30
+            read.query_qualities = pysam.qualitystring_to_array("I" * 30)
+            out.write(read)
+    pysam.index(str(bam))
+    out = full_disk / "cov.bw"
+    out.write_bytes(b"old")
+    free = shutil.disk_usage(full_disk).free
+    (full_disk / "fill").write_bytes(b"\0" * (free - 64 * 1024))
+    before = snapshot(full_disk)
+    result = runner.invoke(
+        app, ["prepare", "coverage", str(bam), "--bin-size", "1", "-o", str(out)]
+    )
+    check_one_line(result, 1, "cov.bw: no space left on the device")
+    assert snapshot(full_disk) == before
 
 
 @pytest.fixture

@@ -10,13 +10,19 @@ validates everything before the first byte is written.
 from __future__ import annotations
 
 import contextlib
+import faulthandler
 import itertools
 import math
 import os
+import pickle
 import re
 import shutil
+import signal
 import sys
+import tempfile
 import threading
+import time
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -249,7 +255,7 @@ def write_bigwig(
     with atomic_path(path, verify=lambda tmp: verify_bigwig(tmp, sizes, written, path)) as tmp:
         with libbigwig_messages() as messages:
             try:
-                _write_entries(tmp, sizes, tracks, bin_size, gaps, written)
+                _guarded(_write_entries, tmp, sizes, tracks, bin_size, gaps, written)
             except RuntimeError as err:  # pyBigWig: "Received an error while writing ..."
                 raise _write_failure(path, tmp, str(err)) from None
         if messages:
@@ -306,6 +312,85 @@ def _write_entries(
                 written.add(chrom, start, length, value, length - start)
     finally:
         handle.close()
+
+
+def _guarded(write, tmp: Path, *args) -> None:
+    """Run ``write(tmp, *args)`` in a forked child where the OS allows: libBigWig aborts the
+    whole process when a write fails (a full disk: SIGABRT, nothing printed), which the
+    parent then reports as a one-line error. ``args[-1]`` (a :class:`Written`) is filled in as
+    the child filled it; what the child printed on stderr is passed on unless it crashed."""
+    if not hasattr(os, "fork"):
+        write(tmp, *args)
+        return
+    read_end, write_end = os.pipe()
+    with tempfile.TemporaryFile() as errors:
+        with warnings.catch_warnings():  # (3.12+ warns of threads; the child takes no lock)
+            warnings.simplefilter("ignore", DeprecationWarning)
+            pid = os.fork()
+        if pid == 0:
+            os.close(read_end)
+            _child_write(write, tmp, args, write_end, errors.fileno())
+        os.close(write_end)
+        chunks: list[bytes] = []
+        reader = threading.Thread(target=_drain, args=(read_end, chunks), daemon=True)
+        reader.start()
+        status = _wait_writer(pid, tmp.parent)
+        reader.join()
+        os.close(read_end)
+        if status is not None and not os.WIFSIGNALED(status):
+            errors.seek(0)
+            with contextlib.suppress(OSError):
+                os.write(2, errors.read())  # (libBigWig's lines: the caller captures them)
+    message = b"".join(chunks)
+    if status is None:
+        raise RuntimeError("libBigWig stalled on a full disk")
+    if os.WIFSIGNALED(status) or not message:
+        how = f"signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status) else "no result"
+        raise RuntimeError(f"libBigWig stopped the writer ({how})")
+    kind, value = pickle.loads(message)
+    if kind == "error":
+        raise RuntimeError(value)
+    args[-1].__dict__.update(value.__dict__)
+
+
+def _child_write(write, tmp: Path, args: tuple, out_fd: int, errors_fd: int) -> None:
+    """The forked child: write, send back what was written, leave without any cleanup."""
+    code = 0
+    try:
+        faulthandler.disable()  # (a crash is reported by the parent, in one line)
+        os.dup2(errors_fd, 2)
+        try:
+            write(tmp, *args)
+            message = pickle.dumps(("ok", args[-1]))
+        except RuntimeError as err:
+            message = pickle.dumps(("error", str(err)))
+        with os.fdopen(out_fd, "wb") as out:
+            out.write(message)
+    except BaseException:
+        code = 1
+    finally:
+        os._exit(code)
+
+
+def _wait_writer(pid: int, folder: Path, stall_s: float = 2.0) -> int | None:
+    """The child's exit status; None when it was killed for making no progress on a full
+    disk (libBigWig may loop, rather than fail, when its writes are refused)."""
+    pause, stalled = 0.002, 0.0
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return status
+        time.sleep(pause)
+        try:
+            full = shutil.disk_usage(folder).free == 0
+        except OSError:
+            full = False
+        stalled = stalled + pause if full else 0.0
+        if stalled >= stall_s:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            return None
+        pause = min(2 * pause, 0.1)
 
 
 def _write_failure(target: str | Path, tmp: Path, detail: str) -> OutputError:
