@@ -324,3 +324,30 @@ def test_variants_and_ism_write_to_a_pipe(run, data, command):
     )
     assert done.returncode == 0 and len(done.stdout) == 10, done.stderr.decode()
     assert b"Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--regulators", 2, "--silencers", 5], "--silencers 5 is more than --regulators 2"),
+        (["--bins", 200_000], "would need about 384.0 GB of memory"),
+        (["--bins", 1_000_000], "exceed bigWig's limit"),
+        (
+            ["--genes", 30, "--regulators", 20, "--bins", 40],
+            "--genes 30 + --regulators 20 do not fit on 40 bins (--bins 40 per chromosome)",
+        ),
+        (
+            ["--enhancers-per-gene", 5, "--regulators", 4, "--silencers", 1],
+            "--enhancers-per-gene 5 is more than the 3 enhancers (--regulators 4 minus "
+            "--silencers 1)",
+        ),
+    ],
+)
+def test_simulate_sequence_refuses_in_the_flags_given(tmp_path, args, message, monkeypatch):
+    """Refused before any work, naming simulate's own flags (never --enhancers or --length)."""
+    from graphreg_cli.simulation import resources
+
+    monkeypatch.setattr(resources, "available_memory", lambda: 20 * 10**9)
+    last = _error(["simulate", "--sequence", *args, "-o", tmp_path / "out"], 2)
+    assert message in last and "--enhancers " not in last and "--length" not in last
+    assert not (tmp_path / "out").exists()

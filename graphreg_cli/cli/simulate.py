@@ -12,7 +12,7 @@ from graphreg_cli.cli.options import float_option
 from graphreg_cli.errors import NAME_ONLY, SettingError
 from graphreg_cli.simulation.generator import SimulationParams
 from graphreg_cli.simulation.generator import simulate as run_simulation
-from graphreg_cli.simulation.resources import check_disk
+from graphreg_cli.simulation.resources import check_disk, check_sequence
 from graphreg_cli.simulation.sequence import SequenceParams
 from graphreg_cli.tasks.train import MAX_SEED
 
@@ -364,6 +364,12 @@ def sequence_params(ctx: typer.Context, values: dict) -> SequenceParams:
     bin_size = pick("bin_size", SEQ.bin_size)
     silencers = pick("silencers", SEQ.silencers)
     regulators = pick("regulators", SEQ.enhancers + SEQ.silencers)
+    if silencers > regulators:
+        raise SettingError(
+            "{silencers} is more than {regulators}: silencers are among the regulators",
+            silencers=silencers,
+            regulators=regulators,
+        )
     return SequenceParams(
         chromosomes=pick("chromosomes", SEQ.chromosomes),
         length=pick("bins", SEQ.length // SEQ.bin_size) * bin_size,
@@ -383,14 +389,40 @@ def sequence_params(ctx: typer.Context, values: dict) -> SequenceParams:
     )
 
 
+def _as_given(err: SettingError, params: SequenceParams) -> SettingError:
+    """A SequenceParams message in the flags simulate has: ``length`` (bp) is ``--bins``
+    bins of ``--bin-size``, and the enhancers are ``--regulators`` minus ``--silencers``."""
+    settings = dict(err.settings)
+    message = err.message
+    if "length" in settings:
+        settings["bins"] = -(-params.length // params.bin_size)
+        message = message.replace(" bins of {length}", " bins ({bins} per chromosome)")
+        message = message.replace("{length}", "{bins}")
+        del settings["length"]
+    if "enhancers" in settings:
+        settings["regulators"] = params.enhancers + params.silencers
+        settings["silencers"] = params.silencers
+        message = message.replace(
+            "{genes} + {enhancers} + {silencers}", "{genes} + {regulators}"
+        ).replace(
+            "{enhancers}", f"the {params.enhancers} enhancers ({{regulators}} minus {{silencers}})"
+        )
+        del settings["enhancers"]
+    return SettingError(message, **settings)
+
+
 def _simulate_sequence(ctx: typer.Context, values: dict) -> None:
     from graphreg_cli.simulation.seq_writer import file_count
     from graphreg_cli.simulation.sequence import simulate_sequence
     from graphreg_cli.simulation.summary import dataset_table
 
     params = sequence_params(ctx, values)
-    params.check()
     out = values["out"]
+    try:
+        params.check()
+    except SettingError as err:
+        raise _as_given(err, params) from None
+    check_sequence(params, out)
     with progress_bar() as progress:
         task = progress.add_task("simulating DNA", total=params.chromosomes)
         data = simulate_sequence(params, lambda done, total: progress.update(task, completed=done))

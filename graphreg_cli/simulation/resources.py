@@ -28,6 +28,10 @@ DISK_PER_KB = 4  # genome.fa.gz and its indexes
 DISK_PER_FINE_VALUE = 1.5
 DISK_PER_ELEMENT = 250  # a line in genes.bed, regulators.bed, contacts.bedpe, links.bedpe
 MAX_CHROMOSOME_BP = 2**32 - 1  # bigWig stores chromosome lengths as 32-bit integers
+# simulate --sequence, per base of genome (4 x 80 and 4 x 800 bins of 5 kb: 14.3 bytes of
+# memory and 1.07 bytes of files per base, rounded up)
+SEQUENCE_MEMORY_PER_BP = 16
+SEQUENCE_DISK_PER_BP = 1.2
 
 
 @dataclass(frozen=True)
@@ -98,6 +102,45 @@ def check_memory(p) -> Estimate:
             bins=p.bins,
         )
     return need
+
+
+def check_sequence(p, out: Path | None = None) -> None:
+    """SettingError, before anything is drawn, when ``simulate --sequence`` (``p``: its
+    SequenceParams) would exceed bigWig's chromosome length, the memory available or the
+    disk of ``out``."""
+    genome_bp = p.chromosomes * p.length
+    bins = dict(chromosomes=p.chromosomes, bins=-(-p.length // p.bin_size))
+    if p.length > MAX_CHROMOSOME_BP:
+        raise SettingError(
+            f"chromosomes of {p.length:,} bp exceed bigWig's limit of {MAX_CHROMOSOME_BP:,} bp; "
+            "use fewer {bins}",
+            bins=bins["bins"],
+        )
+    free = available_memory()
+    need = SEQUENCE_MEMORY_PER_BP * genome_bp
+    if free is not None and need > free:
+        raise SettingError(
+            f"{{chromosomes}} x {{bins}} ({genome_bp:,} bp of DNA) would need about "
+            f"{_size(need)} of memory but {_size(free)} is available; simulate fewer or "
+            "shorter chromosomes",
+            **bins,
+        )
+    if out is None:
+        return
+    folder = Path(out)
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    try:
+        space = shutil.disk_usage(folder).free
+    except OSError:
+        return
+    if SEQUENCE_DISK_PER_BP * genome_bp > space:
+        raise SettingError(
+            f"the dataset would take about {_size(SEQUENCE_DISK_PER_BP * genome_bp)} but "
+            f"{folder} has {_size(space)} free; free some space, choose another {{out}} or "
+            "simulate less",
+            out=out,
+        )
 
 
 def check_disk(p, out: Path) -> Estimate:
