@@ -351,3 +351,19 @@ def test_simulate_sequence_refuses_in_the_flags_given(tmp_path, args, message, m
     last = _error(["simulate", "--sequence", *args, "-o", tmp_path / "out"], 2)
     assert message in last and "--enhancers " not in last and "--length" not in last
     assert not (tmp_path / "out").exists()
+
+
+def test_plain_gzip_genome_trains_like_the_plain_one(data, tmp_path):
+    """``genome.fa.gz`` made by gzip (not bgzip): read whole, with a note, not refused."""
+    import gzip
+
+    genome = tmp_path / "genome.fa.gz"
+    genome.write_bytes(gzip.compress((data / "genome.fa").read_bytes()))
+    output = _ok(["train", "--model", "seq-cnn", genome, data / "contacts.bedpe",
+                  "-o", tmp_path / "run", "--stage", "epigenome", *FAST, *WINDOW])  # fmt: skip
+    assert "read whole" in " ".join(output.split())
+    cut = tmp_path / "cut.fa.gz"
+    cut.write_bytes(genome.read_bytes()[:-50])
+    last = _error(["train", "--model", "seq-cnn", cut, data / "contacts.bedpe",
+                   "-o", tmp_path / "run2", *FAST], 1)  # fmt: skip
+    assert "cut.fa.gz: is cut short or damaged" in last

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import logging
 import struct
 import zlib
 from pathlib import Path
@@ -19,6 +20,8 @@ import numpy as np
 
 from graphreg_cli.errors import InputError
 from graphreg_cli.io.atomic import atomic_binary, atomic_bytes, atomic_text
+
+logger = logging.getLogger(__name__)
 
 LINE_BASES = 60
 BGZF_MAX_BLOCK = 0xFF00  # uncompressed bytes per block, as htslib
@@ -114,20 +117,69 @@ def open_fasta(path: str | Path):
         raise InputError("file not found; check the path", path)
     try:
         return pyfaidx.Fasta(str(path), as_raw=True, sequence_always_upper=True)
-    except ImportError:
-        raise InputError(
-            "is bgzip-compressed, which needs Biopython (pip install biopython); or "
-            "decompress it with gunzip",
-            path,
-        ) from None
-    except pyfaidx.UnsupportedCompressionFormat:
-        raise InputError(
-            "is gzip- but not bgzip-compressed, so it cannot be indexed; recompress it with "
-            "bgzip or decompress it with gunzip",
-            path,
-        ) from None
+    except (ImportError, pyfaidx.UnsupportedCompressionFormat):
+        # plain gzip (or bgzip without Biopython): no random access; read it whole
+        return _read_gzip_fasta(path)
     except (pyfaidx.FastaIndexingError, ValueError, OSError) as err:
         raise InputError(f"is not a readable FASTA ({err}); check the file", path) from None
+
+
+class MemoryFasta:
+    """A FASTA held in memory, read as pyfaidx's ``Fasta(as_raw=True)`` is:
+    ``records`` ``{name: sequence}``, ``fasta[name][:]`` the upper-case sequence."""
+
+    def __init__(self, records: dict[str, str]):
+        self.records = records
+
+    def __getitem__(self, name: str) -> str:
+        return self.records[name]
+
+    def close(self) -> None:
+        """Nothing to close (kept for pyfaidx's interface)."""
+
+
+_GZIP_CACHE: dict[tuple, MemoryFasta] = {}
+
+
+def _read_gzip_fasta(path: Path) -> MemoryFasta:
+    """A gzip FASTA that pyfaidx cannot index (plain gzip; bgzip without Biopython), read
+    whole into memory once per file version, with a note saying how to read it lazily."""
+    import gzip
+
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+    if key in _GZIP_CACHE:
+        return _GZIP_CACHE[key]
+    records: dict[str, list[str]] = {}
+    current = None
+    try:
+        with gzip.open(path, "rt", encoding="ascii") as handle:
+            for number, line in enumerate(handle, start=1):
+                if line.startswith(">"):
+                    name = line[1:].split(maxsplit=1)[0] if line[1:].strip() else ""
+                    if not name or name in records:
+                        why = "has no name" if not name else f"repeats the name {name}"
+                        raise InputError(f"FASTA header {why}", path, number)
+                    current = records.setdefault(name, [])
+                elif line.strip():
+                    if current is None:
+                        raise InputError("sequence before the first '>' header", path, number)
+                    current.append(line.strip().upper())
+    except (EOFError, zlib.error, gzip.BadGzipFile) as err:
+        raise InputError(f"is cut short or damaged ({err}); download it again", path) from None
+    except UnicodeDecodeError:
+        raise InputError("is not a text FASTA inside its gzip", path) from None
+    if not records:
+        raise InputError("holds no sequence ('>' header lines); is it a FASTA?", path)
+    fasta = MemoryFasta({name: "".join(parts) for name, parts in records.items()})
+    total = sum(len(v) for v in fasta.records.values())
+    logger.info(
+        f"{path.name}: gzip (not indexable here), read whole: {total:,} bases in memory; "
+        "bgzip it (with Biopython installed) or gunzip it to read it lazily"
+    )
+    _GZIP_CACHE.clear()
+    _GZIP_CACHE[key] = fasta
+    return fasta
 
 
 def fasta_sizes(path: str | Path) -> dict[str, int]:
