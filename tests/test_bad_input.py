@@ -459,6 +459,20 @@ CASES = [
     Case("perturb-region-syntax", _run_cmd("perturb", "--region", "chr1:5-2"), 2, "START <= END"),
     Case("perturb-region-unknown", _run_cmd("perturb", "--region", "chrQ:1-10"), 2, "chrQ"),
     Case("perturb-no-region", _run_cmd("perturb"), 2, "--region"),
+    # --- cv ----------------------------------------------------------------------------------
+    *(
+        Case(
+            f"cv-min-expression-{value}",
+            lambda ws, value=value: ["cv", str(ws.data / "dnase.bw"),
+                                     str(ws.data / "contacts.bedpe"), "--target",
+                                     str(ws.data / "cage.bw"), "--genes",
+                                     str(ws.data / "genes.bed"),
+                                     "--min-expression", value, "-o", str(ws.root / "cv")],
+            2,
+            "--min-expression",
+        )
+        for value in ("inf", "nan")
+    ),  # fmt: skip
     # --- the command line itself ----------------------------------------------------------
     Case("unknown-command", lambda ws: ["frobnicate"], 2, "No such command"),
     Case("unknown-option", lambda ws: ["train", "--frobnicate"], 2, "No such option"),

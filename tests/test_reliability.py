@@ -216,6 +216,15 @@ def test_resume_equals_an_uninterrupted_run(inputs, tmp_path):
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
 
 
+def test_resume_with_other_training_settings_says_so(inputs, tmp_path, notes):
+    out = tmp_path / "run"
+    train(inputs, "gat", out, epochs=1, seed=1, **SMALL)
+    train(inputs, "gat", out, epochs=2, seed=2, lr=0.01, resume=True, **SMALL)
+    said = " ".join(n for n in notes if "resumed with other" in n)
+    assert "--lr (0.003 -> 0.01)" in said and "--seed (1 -> 2)" in said
+    assert "--epochs (1 -> 2)" in said
+
+
 def test_damaged_weights_and_config_are_run_errors(inputs, tmp_path):
     from graphreg_cli.tasks.runs import Run
 

@@ -91,6 +91,12 @@ def cross_validate(
     (their ``val`` / ``test`` columns then give the regions)."""
     if not folds:
         raise SettingError("{folds}: no fold to run", folds="")
+    if not np.isfinite(min_expression):
+        raise SettingError(
+            "{min_expression} must be a finite number (the CAGE at which a gene counts as "
+            "expressed; GraphReg: 5)",
+            min_expression=min_expression,
+        )
     out = Path(out)
     rows, pooled = [], {"pred": [], "true": [], "mse": []}
     for k in folds:

@@ -142,6 +142,10 @@ def _scored(windows: list[Data]) -> list[Data]:
     return [w for w in windows if "y_known" not in w or bool((w.y_known & w.own).any())]
 
 
+# training settings a resume may change, with a note (the model and data stay the same)
+RESUME_NOTED = ("lr", "seed", "batch_size", "devices", "epochs", "patience", "loss")
+
+
 def _check_resumable(out: Path, config: dict) -> None:
     """Refuse to resume with other settings; keep the run's last result meanwhile (a resume
     that fails leaves config.json as it was)."""
@@ -156,6 +160,14 @@ def _check_resumable(out: Path, config: dict) -> None:
                 resume=NAME_ONLY,
                 out=out,
             )
+    before, now = previous.get("training", {}), config.get("training", {})
+    changed = [k for k in RESUME_NOTED if k in before and before[k] != now.get(k)]
+    if changed:
+        logger.info(
+            f"{out}: resumed with other "
+            + ", ".join(f"--{k.replace('_', '-')} ({before[k]} -> {now.get(k)})" for k in changed)
+            + " than it was started with: the epochs before and after differ in them"
+        )
 
 
 def train(
