@@ -67,3 +67,19 @@ def test_the_library_is_silent_unless_logging_is_configured(tmp_path):
         [sys.executable, "-c", SILENT, str(tmp_path / "b"), "log"], capture_output=True, text=True
     )
     assert "no genes given" in loud.stderr
+
+
+def test_api_wrong_arguments_raise_in_python_terms(tiny_dataset, tmp_path):
+    """``Run.predict(chromosomes=["chr99"])`` once returned {}; ``Inputs(tracks="x.bw")`` read
+    the string letter by letter."""
+    import graphreg_cli as gr
+    from graphreg_cli.errors import SettingError
+
+    one = gr.Inputs(tracks=str(tiny_dataset / "dnase.bw"), contacts=None)
+    assert one.tracks == [tiny_dataset / "dnase.bw"]
+    with pytest.raises(TypeError, match="takes a list of paths"):
+        gr.Inputs(tracks=5, contacts=None)
+    out = tmp_path / "run"
+    gr.train(gr.Inputs.from_folder(tiny_dataset), "cnn", out, epochs=1, channels=8, device="cpu")
+    with pytest.raises(SettingError, match="chr99 not in the inputs"):
+        gr.Run.open(out).predict(chromosomes=["chr99"])

@@ -61,6 +61,15 @@ class Inputs:
     target_scale: str = "linear"
     target_transform: str = "none"
 
+    def __post_init__(self):
+        if isinstance(self.tracks, (str, Path)):  # one track given alone, not letter by letter
+            self.tracks = [self.tracks]
+        if not isinstance(self.tracks, (list, tuple)):
+            raise TypeError(
+                f"Inputs(tracks=...) takes a list of paths, not {type(self.tracks).__name__}"
+            )
+        self.tracks = [Path(t) for t in self.tracks]
+
     @property
     def targets(self) -> list[Path]:
         """The CAGE tracks summed into the target (none without ``target``, or when the

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 
 from graphreg_cli.data.inputs import Inputs
-from graphreg_cli.data.naming import chromosomes_of
-from graphreg_cli.errors import NAME_ONLY, OutputError, SettingError
+from graphreg_cli.data.naming import chromosomes_of, did_you_mean
+from graphreg_cli.errors import NAME_ONLY, OutputError, SettingError, preview
 from graphreg_cli.io.bigwig import n_bins, write_bigwig
 from graphreg_cli.tasks.distributed import device_kind
 from graphreg_cli.tasks.inference import pick_device, predict_graphs
@@ -56,6 +56,17 @@ def predict(
     tracks' order; ``inference``: see :func:`graphreg_cli.tasks.inference.predict_graphs`;
     ``devices > 1`` spreads the chromosomes over that many worker processes."""
     inputs = inputs or replace(run.inputs, target=None)
+    if chromosomes is not None:
+        if isinstance(chromosomes, str):
+            chromosomes = [chromosomes]
+        have = inputs.sizes()
+        unknown = [c for c in chromosomes if c not in have]
+        if unknown:
+            raise SettingError(
+                f"{{chromosomes}}: {preview(unknown)} not in the inputs (they have "
+                f"{preview(have)}){did_you_mean(unknown[0], have)}",
+                chromosomes=list(chromosomes),
+            )
     kind = device_kind(devices, device)
     if devices == 1:
         return predict_part(chromosomes, pick_device(device), run, inputs, inference)
