@@ -463,11 +463,19 @@ CASES = [
     *(
         Case(
             f"cv-min-expression-{value}",
-            lambda ws, value=value: ["cv", str(ws.data / "dnase.bw"),
-                                     str(ws.data / "contacts.bedpe"), "--target",
-                                     str(ws.data / "cage.bw"), "--genes",
-                                     str(ws.data / "genes.bed"),
-                                     "--min-expression", value, "-o", str(ws.root / "cv")],
+            lambda ws, value=value: [
+                "cv",
+                str(ws.data / "dnase.bw"),
+                str(ws.data / "contacts.bedpe"),
+                "--target",
+                str(ws.data / "cage.bw"),
+                "--genes",
+                str(ws.data / "genes.bed"),
+                "--min-expression",
+                value,
+                "-o",
+                str(ws.root / "cv"),
+            ],
             2,
             "--min-expression",
         )

@@ -15,6 +15,7 @@ from graphreg_cli.cli import app
 from graphreg_cli.errors import InputError
 from graphreg_cli.io.e2g import E2G_COLUMNS, IGVF_COLUMNS, read_predictions, write_e2g
 from graphreg_cli.tasks.benchmark import (
+    BOOTSTRAP_COLUMNS,
     SUMMARY_COLUMNS,
     auprc,
     benchmark,
@@ -113,7 +114,30 @@ def test_cli_writes_the_summary(tmp_path):
     result = runner.invoke(app, ["benchmark", *map(str, _files(tmp_path)), "-o", str(out)])
     assert result.exit_code == 0, result.output
     summary = pd.read_csv(out, sep="\t")
-    assert list(summary.columns) == SUMMARY_COLUMNS and len(summary) == 12
+    assert list(summary.columns) == SUMMARY_COLUMNS + BOOTSTRAP_COLUMNS and len(summary) == 12
+    again = tmp_path / "again.tsv"
+    result = runner.invoke(app, ["benchmark", *map(str, _files(tmp_path)), "-o", str(again)])
+    assert again.read_bytes() == out.read_bytes()  # the same resamples every run
+    rows = summary.dropna(subset=["auprc_low"])
+    assert (rows["auprc_low"] <= rows["auprc"] + 1e-9).all()
+    assert (rows["auprc"] <= rows["auprc_high"] + 1e-9).all()
+    plain = tmp_path / "plain.tsv"
+    args = ["benchmark", *map(str, _files(tmp_path)), "--bootstrap", "0", "-o", str(plain)]
+    assert runner.invoke(app, args).exit_code == 0
+    assert list(pd.read_csv(plain, sep="\t").columns) == SUMMARY_COLUMNS
+
+
+def test_bootstrap_interval_by_hand():
+    """Every resample of a perfect ranking scores 1; of a ranking with one positive last,
+    the interval spans what resampling that pair in or out gives."""
+    from graphreg_cli.tasks.benchmark import Scored, summary
+
+    pairs = pd.DataFrame({"Regulated": [True, True, False, False], "distance": [1e3] * 4})
+    scored = Scored(pairs, {"good": np.array([4.0, 3, 2, 1]), "bad": np.array([4.0, 1, 3, 2])})
+    table = summary(scored, "good", bootstrap=200).set_index(["predictor", "distance_class"])
+    assert table.loc[("good", "all"), ["auprc_low", "auprc_high"]].tolist() == [1.0, 1.0]
+    low, high = table.loc[("bad", "all"), ["auprc_low", "auprc_high"]]
+    assert low < table.loc[("bad", "all"), "auprc"] < high == 1.0
 
 
 def _prediction_frame(n=4):

@@ -35,6 +35,7 @@ SUMMARY_COLUMNS = [
     "auprc",
     "precision_at_70_recall",
 ]
+BOOTSTRAP_COLUMNS = ["auprc_low", "auprc_high"]  # with bootstrap: the 95% interval
 
 
 def score_column(predictions: pd.DataFrame, column: str | None, path) -> str:
@@ -161,12 +162,19 @@ def precision_at_recall(score: np.ndarray, label: np.ndarray, target: float = 0.
     return float(precision[np.flatnonzero(recall >= target - 1e-12)[0]])
 
 
-def summary(scored: Scored, first: str) -> pd.DataFrame:
+def summary(scored: Scored, first: str, bootstrap: int = 0, seed: int = 0) -> pd.DataFrame:
     """:data:`SUMMARY_COLUMNS`: one row per predictor (``first`` first) and distance class
-    (``all`` first)."""
+    (``all`` first). ``bootstrap``: that many resamples of the pairs (with replacement, the
+    same resamples for every predictor) give each AUPRC's 95% interval, in
+    :data:`BOOTSTRAP_COLUMNS`."""
     label = scored.pairs["Regulated"].to_numpy(bool)
     distance = scored.pairs["distance"].to_numpy(np.float64)
     names = [first, *[p for p in scored.scores if p != first]]
+    rng = np.random.default_rng(seed)
+    draws = {
+        name: rng.integers(0, max(int(inside.sum()), 1), (bootstrap, int(inside.sum())))
+        for name, inside in _classes(distance, len(label))
+    }
     rows = []
     for name in names:
         values = scored.scores[name]
@@ -174,30 +182,67 @@ def summary(scored: Scored, first: str) -> pd.DataFrame:
         # a pair no prediction scores counts as 0 (as CRISPR_comparison fills it); one of
         # unknown distance as the farthest
         filled = np.where(covered, values, -np.inf if name == "distance" else 0.0)
-        for label_name, low, high in DISTANCE_CLASSES:
-            inside = np.ones(len(label), bool) if label_name == "all" else (
-                (distance >= low) & (distance < high))  # fmt: skip
+        for label_name, inside in _classes(distance, len(label)):
             y, s = label[inside], filled[inside]
-            rows.append(
-                [
-                    name,
-                    label_name,
-                    int(inside.sum()),
-                    int(y.sum()),
-                    float(covered[inside].mean()) if inside.any() else float("nan"),
-                    auprc(s, y) if inside.any() else float("nan"),
-                    precision_at_recall(s, y) if inside.any() else float("nan"),
-                ]
-            )
-    return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+            some = bool(inside.any())
+            row = [
+                name,
+                label_name,
+                int(inside.sum()),
+                int(y.sum()),
+                float(covered[inside].mean()) if some else float("nan"),
+                auprc(s, y) if some else float("nan"),
+                precision_at_recall(s, y) if some else float("nan"),
+            ]
+            if bootstrap:
+                row += _interval(s, y, draws[label_name]) if some else [np.nan, np.nan]
+            rows.append(row)
+    return pd.DataFrame(rows, columns=SUMMARY_COLUMNS + (BOOTSTRAP_COLUMNS if bootstrap else []))
+
+
+def _classes(distance: np.ndarray, n: int):
+    """``(class name, (n,) bool mask)`` per :data:`DISTANCE_CLASSES`."""
+    for name, low, high in DISTANCE_CLASSES:
+        yield name, np.ones(n, bool) if name == "all" else (distance >= low) & (distance < high)
+
+
+def _interval(score: np.ndarray, label: np.ndarray, draws: np.ndarray) -> list[float]:
+    """The 2.5th and 97.5th percentiles of AUPRC over resamples ``draws: (B, n)`` (resamples
+    without a positive left out)."""
+    values = [auprc(score[d], label[d]) for d in draws if label[d].any()]
+    if not values:
+        return [float("nan"), float("nan")]
+    low, high = np.percentile(values, [2.5, 97.5])
+    return [float(low), float(high)]
 
 
 def benchmark(
-    predictions_path, crispr_path, column: str | None = None, extra: list[str] | None = None
+    predictions_path,
+    crispr_path,
+    column: str | None = None,
+    extra: list[str] | None = None,
+    bootstrap: int = 0,
 ) -> tuple[pd.DataFrame, Scored]:
-    """Read an enhancer–gene map and a CRISPRi table and score the map:
-    ``(summary table, scored pairs)``. ``extra``: more score columns to rank by (default:
-    ``abc`` where the file has it)."""
+    """Read an enhancer–gene map and a CRISPRi table and score the map.
+
+    Parameters
+    ----------
+    predictions_path, crispr_path
+        The map (ENCODE-rE2G/ABC or IGVF format) and the EPCrisprBenchmark table.
+    column
+        The score to rank by (default: ``Score``, else the one column ending in ``.Score``).
+    extra
+        More score columns to rank by (default: ``abc`` where the file has it).
+    bootstrap
+        Resamples of the pairs for each AUPRC's 95% interval (0: none).
+
+    Returns
+    -------
+    (summary, scored)
+        :func:`summary`'s table and the scored pairs.
+    """
+    if bootstrap < 0:
+        raise SettingError("{bootstrap} cannot be negative", bootstrap=bootstrap)
     from graphreg_cli.io.e2g import read_crispr, read_predictions
 
     predictions = read_predictions(predictions_path)
@@ -212,4 +257,4 @@ def benchmark(
             )
         score_column(predictions, name, predictions_path)
     scored = score_pairs(predictions, crispr, column, extra, predictions_path, crispr_path)
-    return summary(scored, column), scored
+    return summary(scored, column, bootstrap), scored
