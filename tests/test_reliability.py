@@ -328,3 +328,23 @@ def test_simulate_estimates_what_it_writes(tmp_path):
     write_dataset(simulate(params), tmp_path)
     written = sum(p.stat().st_size for p in tmp_path.iterdir())
     assert written <= estimate(params).disk <= 3 * written
+
+
+def test_a_second_train_into_the_same_folder_is_refused(tiny_dataset, tmp_path):
+    """Two ``train --out r`` 0.5 s apart once both ran, the second 'replacing' the first
+    though --overwrite was never given: the folder is locked while a run writes it."""
+    from typer.testing import CliRunner
+
+    from graphreg_cli.cli import app
+    from graphreg_cli.tasks.run_folder import run_lock
+
+    out = tmp_path / "r"
+    args = ["train", "--model", "cnn", str(tiny_dataset / "dnase.bw"),
+            str(tiny_dataset / "contacts.bedpe"), "--epochs", "1", "--channels", "8",
+            "-o", str(out)]  # fmt: skip
+    with run_lock(out):  # the first run, still writing
+        result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2, result.output
+    last = result.output.strip().splitlines()[-1]
+    assert "is being written by another graphreg train (pid" in last and not out.exists()
+    assert CliRunner().invoke(app, args).exit_code == 0  # the lock goes with its holder

@@ -8,11 +8,17 @@ in place (its log cut back to the checkpoint's epoch).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
 import tempfile
 from pathlib import Path
+
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None
 
 from graphreg_cli.errors import NAME_ONLY, SettingError
 from graphreg_cli.io.atomic import (
@@ -29,6 +35,56 @@ from graphreg_cli.io.atomic import (
 logger = logging.getLogger(__name__)
 
 RUN_FILES = ("config.json", "model.pt", "checkpoint.pt")  # any of them: a run is there
+
+
+@contextlib.contextmanager
+def run_lock(out: Path, take: bool = True):
+    """Hold ``.OUT.graphreg.lock`` (beside ``out``, removed after) while a run writes
+    ``out``: a second ``train`` into the same folder is refused at once instead of racing the
+    first. A folder where no lock file can be made (read-only: refused later with its own
+    message), or a system without ``fcntl``, goes without."""
+    out = Path(out)
+    lock = out.parent / f".{out.name}.graphreg.lock"
+    handle = _take_lock(lock, out) if take and fcntl is not None else None
+    try:
+        yield
+    finally:
+        if handle is not None:
+            with contextlib.suppress(OSError):
+                lock.unlink()  # while held: a process that opened it sees another inode
+            handle.close()  # (closing releases the lock)
+
+
+def _take_lock(lock: Path, out: Path):
+    """The open, locked lock file (None where none can be made); SettingError when held."""
+    while True:
+        try:
+            lock.parent.mkdir(parents=True, exist_ok=True)
+            handle = open(lock, "a+")  # noqa: SIM115 (held for the whole run)
+        except OSError:
+            return None
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            handle.close()
+            raise SettingError(
+                f"{{out}} is being written by another graphreg train ({holder}); wait for it "
+                "to finish or choose another {out}",
+                out=out,
+            ) from None
+        try:
+            same = os.stat(lock).st_ino == os.fstat(handle.fileno()).st_ino
+        except OSError:
+            same = False
+        if same:  # (else its holder removed it as we opened it: take the new one)
+            handle.seek(0)
+            handle.truncate()
+            handle.write(f"pid {os.getpid()}")
+            handle.flush()
+            return handle
+        handle.close()
 
 
 def holds_run(out: Path) -> bool:

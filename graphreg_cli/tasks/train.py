@@ -23,7 +23,7 @@ from graphreg_cli.models import SEQUENCE_MODELS, ModelConfig, build_model, fit_t
 from graphreg_cli.tasks import distributed, heads
 from graphreg_cli.tasks.checkpoint import seed_everything
 from graphreg_cli.tasks.inference import check_precision
-from graphreg_cli.tasks.run_folder import NoFolder, RunFolder, check_out
+from graphreg_cli.tasks.run_folder import NoFolder, RunFolder, check_out, run_lock
 from graphreg_cli.tasks.runs import CONFIG, Run, save_json
 from graphreg_cli.tasks.trainer import LOSSES, Trainer
 
@@ -192,6 +192,26 @@ def train(
     ``regions``: validation and test regions inside the chromosomes instead of whole
     chromosomes (:mod:`graphreg_cli.data.regions`).
     """
+    out = Path(out)
+    with run_lock(out, take=distributed.environment() is None):  # (ranks: their parent's)
+        return _train(
+            inputs, out, model_config, options, val, test, resume, on_epoch, overwrite, regions
+        )
+
+
+def _train(
+    inputs: Inputs,
+    out: Path,
+    model_config: ModelConfig | None = None,
+    options: TrainOptions | None = None,
+    val: list[str] | None = None,
+    test: list[str] | None = None,
+    resume: bool = False,
+    on_epoch: Callable | None = None,
+    overwrite: bool = False,
+    regions: RegionSplit | None = None,
+) -> Run:
+    """:func:`train` with ``out`` locked."""
     model_config, options = model_config or ModelConfig(), options or TrainOptions()
     if inputs.target is None:
         raise SettingError(
