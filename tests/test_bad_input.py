@@ -443,6 +443,16 @@ CASES = [
         1,
         "holds no links",
     ),
+    Case(
+        "explain-truth-elsewhere",
+        lambda ws: _run_cmd(
+            "explain",
+            "--truth",
+            str(ws.file("t.bedpe", "chr77\t0\t5000\tchr77\t50000\t55000\tx\t1\n")),
+        )(ws),
+        1,
+        "no true link lies on the chromosomes explained",
+    ),  # fmt: skip
     # --- perturb ------------------------------------------------------------------------
     Case(
         "perturb-scale-negative",

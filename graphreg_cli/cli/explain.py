@@ -21,7 +21,7 @@ from graphreg_cli.cli.options import (
     run_option,
     threads_option,
 )
-from graphreg_cli.errors import SettingError
+from graphreg_cli.errors import InputError, SettingError, preview
 
 
 def explain(
@@ -121,6 +121,15 @@ def explain(
     for path in (output, tsv, *([pr_plot] if truth else []), *([e2g] if e2g else [])):
         check_writable(path)
     links = read_truth(truth, bin_size) if truth is not None else None  # checked up front
+    if links is not None:
+        explained = run.chromosomes(split.value)
+        if not links["chrom"].isin(explained).any():
+            raise InputError(
+                f"no true link lies on the chromosomes explained ({split.value}: "
+                f"{preview(explained)}; the links are on {preview(links['chrom'].unique())}); "
+                "give the truth of this run's genome, or another --split",
+                truth,
+            )
     candidates = None
     if elements is not None:  # checked before any work
         candidates = read_elements(elements, run.inputs.sizes())
