@@ -367,3 +367,11 @@ def test_plain_gzip_genome_trains_like_the_plain_one(data, tmp_path):
     last = _error(["train", "--model", "seq-cnn", cut, data / "contacts.bedpe",
                    "-o", tmp_path / "run2", *FAST], 1)  # fmt: skip
     assert "cut.fa.gz: is cut short or damaged" in last
+
+
+@pytest.mark.parametrize("method", ["saliency", "abc"])
+def test_explain_on_a_sequence_run_points_to_ism_and_variants(run, tmp_path, method):
+    """It once died of an AttributeError ('GlobalStorage' has no attribute 'seq')."""
+    out = tmp_path / "x.bedpe"
+    last = _error(["explain", "--model", run, "--method", method, "-o", out], 2)
+    assert "reads DNA: score its bases with graphreg ism" in last and not out.exists()

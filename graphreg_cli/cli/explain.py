@@ -106,6 +106,7 @@ def explain(
     from graphreg_cli.io.atomic import atomic_text, check_writable
     from graphreg_cli.io.e2g import write_e2g
     from graphreg_cli.io.links import read_truth, write_links
+    from graphreg_cli.models import SEQUENCE_MODELS
     from graphreg_cli.tasks.elements import read_elements
     from graphreg_cli.tasks.explain import ExplainOptions, e2g_map, element_width
     from graphreg_cli.tasks.inference import set_threads
@@ -115,6 +116,13 @@ def explain(
 
     set_threads(threads)
     run = Run.open(model)
+    if run.model_config.name in SEQUENCE_MODELS:
+        raise SettingError(
+            f"{{model}}: explain attributes a track model's inputs; this run is "
+            f"{run.model_config.name}, which reads DNA: score its bases with graphreg ism "
+            "--region CHROM:START-END, or SNVs with graphreg variants VCF",
+            model=str(model),
+        )
     bin_size = run.inputs.bin_size
     tsv = tsv or output.with_suffix(".tsv")
     pr_plot = pr_plot or output.with_suffix(".pr.png")
