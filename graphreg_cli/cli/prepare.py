@@ -187,10 +187,8 @@ def contacts(
     ),
     fdr: float = typer.Option(
         0.1,
-        min=0.0,
-        max=1.0,
-        help="Keep contacts with Benjamini-Hochberg q-value at most this (GraphReg: 0.1, "
-        "0.01 or 0.001).",
+        help="Keep contacts with Benjamini-Hochberg q-value at most this, in (0, 1] "
+        "(GraphReg: 0.1, 0.01 or 0.001).",
     ),
     max_distance: int = typer.Option(
         2_000_000, min=1, help="Test pixels up to this distance in bp (GraphReg: 2 Mb)."
