@@ -131,7 +131,8 @@ def test_variants_scores_every_snv_against_the_truth(run, data, tmp_path):
 
 def test_ism_writes_one_score_per_base(run, tmp_path):
     out = tmp_path / "ism.bw"
-    _ok(["ism", "--model", run, "--region", "chr3:20,001-20,150", "-o", out])
+    output = _ok(["ism", "--model", run, "--region", "3:20,001-20,150", "-o", out])  # 3 = chr3
+    assert "over chr3:20,001-20,150" in " ".join(output.split())  # echoed 1-based
     with bbi.open(str(out)) as bw:
         values = bw.fetch("chr3", 20_000, 20_150)
         assert bw.fetch("chr3", 0, 20_000).max() == 0 or np.isnan(bw.fetch("chr3", 0, 20_000)).all()

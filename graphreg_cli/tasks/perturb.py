@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from graphreg_cli.data.naming import reconcile_names
 from graphreg_cli.errors import SettingError, preview
 from graphreg_cli.tasks.inference import pick_device, predict_graphs
 
@@ -21,7 +22,8 @@ class Region:
     end: int
 
     def __str__(self) -> str:
-        return f"{self.chrom}:{self.start:,}-{self.end:,}"
+        """1-based inclusive, as the region was given (IGV's and UCSC's form)."""
+        return f"{self.chrom}:{self.start + 1:,}-{self.end:,}"
 
 
 def parse_region(text: str, sizes: dict[str, int]) -> Region:
@@ -36,6 +38,7 @@ def parse_region(text: str, sizes: dict[str, int]) -> Region:
         int(match.group(2).replace(",", "")),
         int(match.group(3).replace(",", "")),
     )
+    chrom = reconcile_names([chrom], sizes, "--region").get(chrom, chrom)  # 1 = chr1
     if chrom not in sizes:
         raise SettingError(
             f"{{region}}: {chrom} is not among the model's chromosomes ({preview(sizes, 4)})",
