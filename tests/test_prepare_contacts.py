@@ -117,7 +117,12 @@ def test_errors_are_one_line(matrix, tmp_path):
     assert "--max-distance 10 must be at least one bin" in one_line_error(
         [path, *at, "--max-distance", 10, *out], 2
     )
-    assert "--fdr" in runner.invoke(app, ["prepare", "contacts", str(path), "--fdr", "2"]).output
+    assert (
+        "--fdr"
+        in runner.invoke(
+            app, ["prepare", "contacts", str(path), "--fdr", "2", "-o", str(tmp_path / "c.bedpe")]
+        ).output
+    )
 
 
 def test_band_is_read_exactly_in_row_blocks(matrix, monkeypatch):
