@@ -166,10 +166,7 @@ def atomic_path(target: str | Path, verify: Callable[[Path], None] | None = None
     tmp = Path(name)
     try:
         yield tmp
-        if not tmp.is_file():
-            raise OutputError(target, "the writer left no file", "report this")
-        if verify is not None:
-            verify(tmp)
+        _check_written(tmp, target, verify)
         os.chmod(tmp, 0o644)
         _fsync(tmp)
         os.replace(tmp, target)
@@ -182,6 +179,14 @@ def atomic_path(target: str | Path, verify: Callable[[Path], None] | None = None
         raise
 
 
+def _check_written(tmp: Path, target: Path, verify) -> None:
+    """The writer left a file at ``tmp``, and ``verify`` (when given) accepts it."""
+    if not tmp.is_file():
+        raise OutputError(target, "the writer left no file", "report this")
+    if verify is not None:
+        verify(tmp)
+
+
 def _through_temp(target: Path, verify) -> Iterator[Path]:
     """A device, FIFO or socket (``/dev/stdout`` on a pipe, ``/dev/null``): the writer writes a
     temp file (pyBigWig cannot write to a pipe), checked, then its bytes are copied in."""
@@ -189,10 +194,7 @@ def _through_temp(target: Path, verify) -> Iterator[Path]:
         tmp = Path(folder) / target.name
         try:
             yield tmp
-            if not tmp.is_file():
-                raise OutputError(target, "the writer left no file", "report this")
-            if verify is not None:
-                verify(tmp)
+            _check_written(tmp, target, verify)
             with open(tmp, "rb") as source, open(target, "wb") as sink:
                 shutil.copyfileobj(source, sink)
         except OSError as err:
